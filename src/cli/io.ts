@@ -1,0 +1,15 @@
+// What a command may touch: its streams, its directory, its environment, its clock. Tests pass their own.
+export interface IO {
+  out(text: string): void
+  err(text: string): void
+  isTTY: boolean
+}
+
+export interface Ctx {
+  cwd: string
+  env: NodeJS.ProcessEnv
+  now: () => Date
+  io: IO
+}
+
+export const json = (io: IO, value: unknown) => io.out(JSON.stringify(value, null, 2) + '\n')

@@ -1,0 +1,151 @@
+// The `git lab` command table. It only declares: each action lazy-loads src/cli/commands/<noun>-<verb>.ts.
+// This is the one place that exits the process.
+import { cac } from 'cac'
+import { LabError, UsageError } from '../errors.ts'
+import type { Ctx } from './io.ts'
+
+declare const __VERSION__: string
+export const VERSION = typeof __VERSION__ === 'string' ? __VERSION__ : '0.0.0-dev'
+
+type Module = { run(ctx: Ctx, args: string[], opts: Record<string, unknown>): Promise<number | void> }
+type Loader = () => Promise<Module>
+
+const IDEA: Record<string, Loader> = {
+  new: () => import('./commands/idea-new.ts'),
+  list: () => import('./commands/idea-list.ts'),
+  show: () => import('./commands/idea-show.ts'),
+  conclude: () => import('./commands/idea-resolve.ts'),
+  abandon: () => import('./commands/idea-resolve.ts'),
+  reopen: () => import('./commands/idea-resolve.ts'),
+  note: () => import('./commands/idea-note.ts'),
+  link: () => import('./commands/idea-link.ts'),
+  tag: () => import('./commands/idea-tag.ts'),
+}
+const MSG: Record<string, Loader> = {
+  send: () => import('./commands/msg-send.ts'),
+  list: () => import('./commands/msg-list.ts'),
+  read: () => import('./commands/msg-read.ts'),
+}
+
+function verbs(noun: string, table: Record<string, Loader>, verb: string | undefined): Loader {
+  if (!verb) throw new UsageError(`git lab ${noun}: give a verb: ${Object.keys(table).join(', ')} (see 'git lab ${noun} --help')`)
+  const l = table[verb]
+  if (!l) throw new UsageError(`git lab ${noun}: unknown verb ${JSON.stringify(verb)}: ${Object.keys(table).join(', ')}`)
+  return l
+}
+
+export function buildCli(ctx: Ctx, done: (p: Promise<number | void>) => void) {
+  const cli = cac('git lab')
+  const act = (load: Loader, pre: (...a: unknown[]) => string[] = () => []) => (...a: unknown[]) => {
+    const opts = a[a.length - 1] as Record<string, unknown>
+    done(load().then(m => m.run(ctx, pre(...a.slice(0, -1)), opts)))
+  }
+  const flat = (...a: unknown[]) => a.flat().filter((x): x is string | number => x !== undefined).map(String)
+
+  cli.command('init', 'Set up git lab in this repository (writer id, fetch refspec, hooks); idempotent')
+    .option('--remote <name>', 'Remote to sync lab records with (default: origin, or the only remote)')
+    .option('--objective <metric>', 'The metric the lab optimizes (with --minimize or --maximize)')
+    .option('--minimize', 'Lower is better').option('--maximize', 'Higher is better').option('--json', 'JSON output')
+    .example('git lab init --objective val_loss --minimize')
+    .action(act(() => import('./commands/init.ts')))
+
+  cli.command('idea [verb] [...args]', 'Ideas: new, list, show, conclude, abandon, reopen, note, link, tag')
+    .option('--parent <id>', 'Parent idea (repeatable; idea new, idea link)')
+    .option('--tag <tag>', 'Tag (repeatable; idea new) or filter (idea list)')
+    .option('--status <status>', 'Filter idea list: open, concluded, abandoned')
+    .option('--json', 'JSON output')
+    .example('git lab idea new "wider MLP" --parent 3fa9 --tag arch')
+    .example('git lab idea conclude 3fa9 "width helps up to 4x, then overfits"')
+    .action((verb: string | undefined, args: string[], opts: Record<string, unknown>) =>
+      done(verbs('idea', IDEA, verb)().then(m => m.run(ctx, [verb!, ...flat(args)], opts))))
+
+  cli.command('submit', 'Snapshot the working tree (untouched) and queue an experiment')
+    .option('-m, --message <text>', 'What this experiment tries').option('--run <cmd>', 'Command to run')
+    .option('--setup <cmd>', 'Command to run first').option('--idea <id>', 'Idea it belongs to')
+    .option('--from <ref>', 'Base the snapshot on this experiment or git revision instead of HEAD')
+    .option('--priority <n>', 'Higher runs first (default 0)').option('--tag <tag>', 'Tag (repeatable)')
+    .option('--gpus <n>', 'GPUs it needs (default 0)').option('--depends-on <id>', 'Run after this experiment succeeds (repeatable)')
+    .option('--timeout <duration>', 'Stop it after e.g. 30m, 2h').option('--no-code', 'Record no code snapshot')
+    .option('--json', 'Print the experiment as JSON')
+    .example('git lab submit -m "lr 3e-4" --run "python train.py --lr 3e-4" --tag sweep')
+    .action(act(() => import('./commands/submit.ts')))
+
+  cli.command('log', 'Experiments, newest first (→ marks the one whose code HEAD is at)')
+    .option('--limit <n>', 'How many (0: all)', { default: 30 }).option('--idea <id>', 'Only this idea')
+    .option('--status <status>', 'Only this status').option('--tag <tag>', 'Only this tag').option('--json', 'JSON output')
+    .action(act(() => import('./commands/log.ts')))
+
+  cli.command('show <id>', 'Everything known about one experiment').option('--json', 'JSON output')
+    .action(act(() => import('./commands/show.ts'), flat))
+  cli.command('diff <id>', 'The code change of an experiment against what it was based on').option('--stat', 'Summary only')
+    .action(act(() => import('./commands/diff.ts'), flat))
+  cli.command('checkout <id>', "Put the worktree at an experiment's code (detached HEAD)")
+    .option('--force', 'Discard local changes to tracked files').option('--json', 'JSON output')
+    .action(act(() => import('./commands/checkout.ts'), flat))
+  cli.command('cancel <id>', 'Cancel a queued or running experiment').option('--reason <text>', 'Why').option('--json', 'JSON output')
+    .action(act(() => import('./commands/cancel.ts'), flat))
+  cli.command('tag <id> [...changes]', 'Add (+T) or remove (-T) tags of an experiment').option('--json', 'JSON output')
+    .example('git lab tag 3fa9 +baseline -draft')
+    .action(act(() => import('./commands/tag.ts'), flat))
+  cli.command('note <id> <text>', 'Add a note to an experiment').option('--json', 'JSON output')
+    .action(act(() => import('./commands/note.ts'), flat))
+
+  cli.command('msg [verb] [...args]', 'Messages: send --to WHO "text", list [--unread] [--all], read [ID...]')
+    .option('--to <who>', 'A writer id, agent, role, or all').option('--unread', 'Only unread messages to me')
+    .option('--all', 'Every message, not only mine').option('--json', 'JSON output')
+    .example('git lab msg send --to reviewer "run 3fa9 beats baseline, please check"')
+    .action((verb: string | undefined, args: string[], opts: Record<string, unknown>) =>
+      done(verbs('msg', MSG, verb)().then(m => m.run(ctx, flat(args), opts))))
+
+  cli.command('status', 'Writer, remote, experiments by status, what is not pushed').option('--json', 'JSON output')
+    .action(act(() => import('./commands/status.ts')))
+  cli.command('sync [remote]', 'Fetch every lab record from the remote, push this clone\'s, refresh').option('--json', 'JSON output')
+    .action(act(() => import('./commands/sync.ts'), flat))
+  cli.command('fsck', 'Check every writer\'s log; report what was skipped and why')
+    .option('--rebuild', 'Also rebuild the local index from the refs').option('--json', 'JSON output')
+    .action(act(() => import('./commands/fsck.ts')))
+  cli.command('hook <name> [...args]', 'Run by the installed git hooks (internal)')
+    .action(act(() => import('./commands/hook.ts'), flat))
+
+  cli.help()
+  cli.version(VERSION)
+  return cli
+}
+
+/** `tag ID +a -b`: cac would read -b as flags, so tag changes are protected from the option parser. */
+function protectTagArgs(argv: string[]): string[] {
+  const from = argv[0] === 'tag' ? 2 : argv[0] === 'idea' && argv[1] === 'tag' ? 3 : -1
+  if (from < 0) return argv
+  return argv.map((a, i) => i >= from && /^-[^-]/.test(a) ? `\u0000${a}` : a)
+}
+
+export async function main(argv: string[], ctx: Ctx): Promise<number> {
+  let pending: Promise<number | void> | null = null
+  try {
+    const cli = buildCli(ctx, p => { pending = p })
+    const args = protectTagArgs(argv)
+    cli.parse(['node', 'git-lab', ...args], { run: false })
+    if (cli.options.help || cli.options.version) return 0
+    if (!cli.matchedCommand) {
+      if (args.length === 0) { cli.outputHelp(); return 0 }
+      throw new UsageError(`unknown command ${JSON.stringify(args[0])}: see 'git lab --help'`)
+    }
+    await cli.runMatchedCommand()
+    return (await pending) ?? 0
+  } catch (e) {
+    return report(e, ctx)
+  }
+}
+
+function report(e: unknown, ctx: Ctx): number {
+  if (e instanceof LabError) {
+    ctx.io.err(`git lab: ${e.message}\n`)
+    return e.exitCode
+  }
+  if (e instanceof Error && e.name === 'CACError') {
+    ctx.io.err(`git lab: ${e.message.replace(/`/g, "'")} (see 'git lab --help')\n`)
+    return 2
+  }
+  ctx.io.err(`git lab: internal error, please report: ${(e as Error)?.stack ?? String(e)}\n`)
+  return 70
+}

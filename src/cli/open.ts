@@ -1,0 +1,25 @@
+// Opens the lab for one command and closes its batch processes after.
+import { Lab } from '../lab/lab.ts'
+import { UsageError } from '../errors.ts'
+import type { Ctx } from './io.ts'
+
+export async function withLab<T>(ctx: Ctx, fn: (lab: Lab) => Promise<T>): Promise<T> {
+  const lab = await Lab.open({ cwd: ctx.cwd, env: ctx.env, now: ctx.now })
+  try { return await fn(lab) } finally { lab.close() }
+}
+
+/** Repeatable options arrive as a value or an array; numbers stay strings where text is meant. */
+export const many = (v: unknown): string[] => v === undefined || v === true ? [] : (Array.isArray(v) ? v : [v]).map(String)
+export const text = (v: unknown): string | undefined => v === undefined || v === true ? undefined : Array.isArray(v) ? String(v[v.length - 1]) : String(v)
+
+export function int(name: string, v: unknown): number | undefined {
+  if (v === undefined) return undefined
+  const n = typeof v === 'number' ? v : Number(String(v))
+  if (!Number.isSafeInteger(n)) throw new UsageError(`--${name} expects an integer, got ${JSON.stringify(String(v))}`)
+  return n
+}
+
+export function need(args: string[], n: number, usage: string): void {
+  if (args.length < n) throw new UsageError(`usage: git lab ${usage}`)
+  if (args.length > n) throw new UsageError(`too many arguments (${args.slice(n).map(a => JSON.stringify(a)).join(' ')}); usage: git lab ${usage} (quote text)`)
+}

@@ -1,0 +1,26 @@
+// Typed errors shared by every layer: users read `message`, tests assert on `code`.
+
+export class LabError extends Error {
+  code = 'LabError'
+  exitCode = 1
+  data: Record<string, unknown>
+  constructor(message: string, data: Record<string, unknown> = {}) {
+    super(message)
+    this.data = data
+  }
+}
+
+export class UsageError extends LabError { code = 'Usage'; exitCode = 2 }
+export class NotFoundError extends LabError { code = 'NotFound' }
+export class AmbiguousError extends LabError { code = 'Ambiguous' }
+export class InvalidError extends LabError { code = 'Invalid' }
+export class NotInitializedError extends LabError { code = 'NotInitialized' }
+export class NotARepoError extends LabError { code = 'NotARepo' }
+export class FormatError extends LabError { code = 'Format' }
+export class ConflictError extends LabError { code = 'Conflict' }
+export class GitError extends LabError {
+  code = 'Git'
+  constructor(message: string, public args: string[] = [], public stderr = '') {
+    super(message, { args, stderr })
+  }
+}

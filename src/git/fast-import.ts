@@ -1,0 +1,98 @@
+// Writes commits (snapshots and lab records) through one `git fast-import` run, without moving any ref.
+import { spawn } from 'node:child_process'
+import { createHash } from 'node:crypto'
+import { GitError } from '../errors.ts'
+
+export interface Ident { name: string; email: string; when: Date }
+
+export interface CommitSpec {
+  /** first parent: a sha, or `:N` for the N-th commit (1-based) of the same batch */
+  from?: string | null
+  /** further parents, same notation */
+  merges?: string[]
+  /** replaces the whole tree with this tree sha before `files` are applied */
+  tree?: string
+  files?: Array<{ path: string; data: Buffer | string }>
+  message: string
+  author: Ident
+  committer?: Ident
+}
+
+/** Hash of the commit object fast-import will write for a spec with a whole tree and no marks as parents. */
+export function commitSha(c: CommitSpec & { tree: string }, format: 'sha1' | 'sha256'): string {
+  const parents = [c.from, ...(c.merges ?? [])].filter((p): p is string => !!p)
+  if (parents.some(p => p.startsWith(':')) || c.files?.length) throw new GitError('commitSha needs sha parents and no files')
+  const body = Buffer.from(
+    `tree ${c.tree}\n` + parents.map(p => `parent ${p}\n`).join('') +
+    ident('author', c.author) + ident('committer', c.committer ?? c.author) + '\n' + c.message, 'utf8')
+  return createHash(format).update(`commit ${body.length}\0`).update(body).digest('hex')
+}
+
+const clean = (s: string) => s.replace(/[<>\n\r\0]/g, '').trim() || 'unknown'
+
+function ident(kind: string, i: Ident): string {
+  return `${kind} ${clean(i.name)} <${clean(i.email)}> ${Math.floor(i.when.getTime() / 1000)} +0000\n`
+}
+
+function data(payload: Buffer | string): Buffer[] {
+  const b = typeof payload === 'string' ? Buffer.from(payload, 'utf8') : payload
+  return [Buffer.from(`data ${b.length}\n`), b, Buffer.from('\n')]
+}
+
+function quotePath(p: string): string {
+  if (!/^[A-Za-z0-9._\-/]+$/.test(p)) throw new GitError(`refusing to write unusual path ${JSON.stringify(p)}`)
+  return p
+}
+
+/** Builds the fast-import stream; exported for the contract tests. */
+export function fastImportStream(specs: CommitSpec[], tmpRef: string): Buffer {
+  const parts: Buffer[] = []
+  const push = (s: string) => parts.push(Buffer.from(s, 'utf8'))
+  specs.forEach((c, i) => {
+    push(`commit ${tmpRef}\nmark :${i + 1}\n`)
+    push(ident('author', c.author))
+    push(ident('committer', c.committer ?? c.author))
+    parts.push(...data(c.message))
+    // fast-import continues from the branch's last commit unless told otherwise: reset between commits.
+    if (c.from) push(`from ${c.from}\n`)
+    for (const m of c.merges ?? []) push(`merge ${m}\n`)
+    if (c.tree) push(`M 040000 ${c.tree} ""\n`)
+    else if (c.from) { /* inherits the parent's tree */ } else push('deleteall\n')
+    for (const f of c.files ?? []) {
+      push(`M 100644 inline ${quotePath(f.path)}\n`)
+      parts.push(...data(f.data))
+    }
+    push('\n')
+    push(`get-mark :${i + 1}\n`)
+    push(`reset ${tmpRef}\n\n`)
+  })
+  push('done\n')
+  return Buffer.concat(parts)
+}
+
+export function fastImport(specs: CommitSpec[], cwd: string, env: NodeJS.ProcessEnv): Promise<string[]> {
+  if (specs.length === 0) return Promise.resolve([])
+  // The branch name only exists inside fast-import: each commit is followed by a reset without `from`,
+  // so fast-import forgets it and updates no ref at the end.
+  const tmpRef = `refs/lab/tmp/fast-import-${process.pid}`
+  const input = fastImportStream(specs, tmpRef)
+  return new Promise((resolve, reject) => {
+    const child = spawn('git', ['fast-import', '--quiet', '--done', '--date-format=raw'], { cwd, env, stdio: ['pipe', 'pipe', 'pipe'] })
+    let out = ''
+    let err = ''
+    child.stdout.on('data', (b: Buffer) => { out += b.toString() })
+    child.stderr.on('data', (b: Buffer) => { err += b.toString() })
+    child.on('error', e => reject(new GitError(`cannot run git fast-import: ${e.message}`)))
+    child.on('close', code => {
+      const shas = out.split('\n').filter(Boolean)
+      if (code !== 0 || shas.length !== specs.length) {
+        const line = err.split('\n').find(l => /fatal|error/.test(l)) ?? `exit code ${code}`
+        reject(new GitError(`git fast-import failed: ${line.replace(/^(fatal|error): /, '')}`, ['fast-import'], err))
+        return
+      }
+      resolve(shas)
+    })
+    child.stdin.on('error', () => { /* reported by close */ })
+    child.stdin.end(input)
+  })
+}

@@ -1,0 +1,206 @@
+// The plumbing interface the store relies on: one Repo per working directory, backed by the system git.
+import { copyFile, mkdir, rm } from 'node:fs/promises'
+import path from 'node:path'
+import { randomBytes } from 'node:crypto'
+import { NotARepoError, GitError } from '../errors.ts'
+import { runGit, gitText, type RunOptions } from './run.ts'
+import { CatFile } from './cat-file.ts'
+import { fastImport, commitSha, type CommitSpec } from './fast-import.ts'
+
+export const ZERO = '0000000000000000000000000000000000000000'
+export const EMPTY_TREE = '4b825dc642cb6eb9a060e54bf8d69288fbee4904'
+
+export interface RefEntry { ref: string; sha: string }
+export interface TreeEntry { mode: string; type: string; sha: string; path: string }
+export interface DiffEntry { status: string; oldSha: string; newSha: string; path: string }
+
+export class Repo {
+  readonly catFile: CatFile
+  private constructor(
+    readonly cwd: string,
+    readonly gitDir: string,
+    readonly commonDir: string,
+    readonly topLevel: string | null,
+    readonly objectFormat: 'sha1' | 'sha256',
+    readonly env: NodeJS.ProcessEnv,
+  ) {
+    this.catFile = new CatFile(cwd, env)
+  }
+
+  static async open(cwd: string, env: NodeJS.ProcessEnv = process.env): Promise<Repo> {
+    const args = ['rev-parse', '--absolute-git-dir', '--git-common-dir', '--is-bare-repository', '--show-object-format']
+    // --show-toplevel fails in a bare repository: ask again without it only then.
+    const out = await gitText([...args, '--show-toplevel'], { cwd, env })
+      .catch(() => gitText(args, { cwd, env }))
+      .catch((e: GitError) => { throw new NotARepoError(`not a git repository: ${cwd}`, { stderr: e.stderr }) })
+    const lines = out.split('\n')
+    const gitDir = lines[0]
+    const commonDir = path.resolve(cwd, lines[1])
+    const bare = lines[2] === 'true'
+    const top = bare ? null : lines[4] || null
+    return new Repo(cwd, gitDir, commonDir, top, lines[3] === 'sha256' ? 'sha256' : 'sha1', env)
+  }
+
+  private headCache: Promise<string | null> | undefined
+  /** The commit HEAD points at, null on an unborn branch. */
+  head(): Promise<string | null> {
+    this.headCache ??= this.revParse('HEAD^{commit}')
+    return this.headCache
+  }
+
+  close(): void { this.catFile.close() }
+
+  private opts(extra: Partial<RunOptions> = {}): RunOptions {
+    return { cwd: this.topLevel ?? this.cwd, env: this.env, ...extra }
+  }
+
+  git(args: string[], extra: Partial<RunOptions> = {}) { return runGit(args, this.opts(extra)) }
+  text(args: string[], extra: Partial<RunOptions> = {}) { return gitText(args, this.opts(extra)) }
+
+  // ---- config ----
+  /** All config entries whose key matches the regexp, as key -> values (last wins in git's own reading). */
+  async configMatching(regexp: string): Promise<Map<string, string[]>> {
+    const r = await this.git(['config', '-z', '--get-regexp', regexp], { ok: [1] })
+    const map = new Map<string, string[]>()
+    for (const rec of r.stdout.toString('utf8').split('\0')) {
+      if (!rec) continue
+      const nl = rec.indexOf('\n')
+      const key = nl < 0 ? rec : rec.slice(0, nl)
+      const value = nl < 0 ? '' : rec.slice(nl + 1)
+      map.set(key, [...(map.get(key) ?? []), value])
+    }
+    return map
+  }
+  async configSet(key: string, value: string): Promise<void> { await this.git(['config', '--local', key, value]) }
+  async configAdd(key: string, value: string): Promise<void> { await this.git(['config', '--local', '--add', key, value]) }
+
+  // ---- refs ----
+  async forEachRef(patterns: string[]): Promise<RefEntry[]> {
+    const out = await this.text(['for-each-ref', '--format=%(objectname) %(refname)', ...patterns])
+    return out.split('\n').filter(Boolean).map(l => ({ sha: l.slice(0, l.indexOf(' ')), ref: l.slice(l.indexOf(' ') + 1) }))
+  }
+
+  async revParse(rev: string): Promise<string | null> {
+    if (rev.startsWith('-')) return null
+    const r = await this.git(['rev-parse', '--verify', '-q', '--end-of-options', rev], { ok: [1, 128] })
+    return r.code === 0 ? r.stdout.toString().trim() : null
+  }
+
+  /** Compare-and-swap: moves ref to newSha only if it is at oldSha now (null: must not exist). */
+  async updateRef(ref: string, newSha: string, oldSha: string | null): Promise<boolean> {
+    const r = await this.git(['update-ref', '--stdin'], { input: `update ${ref} ${newSha} ${oldSha ?? ZERO}\n`, ok: [1, 128] })
+    if (r.code === 0) return true
+    const now = await this.revParse(ref)
+    if (now !== oldSha) return false
+    throw new GitError(`git update-ref failed: ${r.stderr.trim()}`, ['update-ref', ref], r.stderr)
+  }
+
+  async deleteRef(ref: string, oldSha?: string): Promise<void> {
+    await this.git(['update-ref', '-d', ref, ...(oldSha ? [oldSha] : [])])
+  }
+
+  async isAncestor(a: string, b: string): Promise<boolean> {
+    const r = await this.git(['merge-base', '--is-ancestor', a, b], { ok: [1] })
+    return r.code === 0
+  }
+
+  // ---- trees ----
+  async lsTree(treeish: string): Promise<TreeEntry[]> {
+    const out = (await this.git(['ls-tree', '-r', '-z', '--full-tree', treeish])).stdout.toString('utf8')
+    return out.split('\0').filter(Boolean).map(rec => {
+      const tab = rec.indexOf('\t')
+      const [mode, type, sha] = rec.slice(0, tab).split(' ')
+      return { mode, type, sha, path: rec.slice(tab + 1) }
+    })
+  }
+
+  /** One `git diff-tree --stdin` for many (new, old) commit pairs: what changed from old to new in each. */
+  async diffCommits(pairs: Array<[string, string]>): Promise<Map<string, DiffEntry[]>> {
+    const result = new Map<string, DiffEntry[]>()
+    if (pairs.length === 0) return result
+    const input = pairs.map(([n, o]) => `${n} ${o}\n`).join('')
+    const out = (await this.git(['diff-tree', '--stdin', '-r', '-z', '--no-renames'], { input })).stdout.toString('utf8')
+    const recs = out.split('\0')
+    let current: DiffEntry[] | null = null
+    for (let i = 0; i < recs.length; i++) {
+      const rec = recs[i]
+      if (!rec) continue
+      if (rec.startsWith(':')) {
+        const [oldMode, newMode, oldSha, newSha, status] = rec.slice(1).split(' ')
+        void oldMode; void newMode
+        current?.push({ status, oldSha, newSha, path: recs[++i] })
+      } else {
+        current = []
+        result.set(rec.trim(), current)
+      }
+    }
+    return result
+  }
+
+  // ---- objects ----
+  writeCommits(specs: CommitSpec[]): Promise<string[]> { return fastImport(specs, this.cwd, this.env) }
+
+  /** The sha a commit with a whole tree and sha parents will have, known before it is written. */
+  commitSha(spec: CommitSpec & { tree: string }): string { return commitSha(spec, this.objectFormat) }
+
+  /**
+   * The working tree as a tree object: tracked changes plus untracked files that are not ignored.
+   * Uses a temporary copy of the index, so the user's index, worktree, HEAD and stash are untouched.
+   */
+  async worktreeTree(): Promise<string> {
+    if (!this.topLevel) throw new GitError('this repository has no working tree')
+    const tmpDir = path.join(this.gitDir, 'lab', 'tmp')
+    await mkdir(tmpDir, { recursive: true })
+    const tmpIndex = path.join(tmpDir, `index-${process.pid}-${randomBytes(4).toString('hex')}`)
+    try {
+      // Starting from the real index reuses its stat cache: only changed files are hashed.
+      await copyFile(path.join(this.gitDir, 'index'), tmpIndex).catch(() => undefined)
+      const env = { ...this.env, GIT_INDEX_FILE: tmpIndex }
+      await runGit(['add', '-A', '--', '.'], { cwd: this.topLevel, env })
+      return (await gitText(['write-tree'], { cwd: this.topLevel, env })).trim()
+    } finally {
+      await rm(tmpIndex, { force: true })
+    }
+  }
+
+  /** True if the worktree and index have no changes against HEAD (untracked, non-ignored files count). */
+  async isClean(): Promise<boolean> {
+    const out = await this.text(['status', '--porcelain', '-z'])
+    return out.length === 0
+  }
+
+  async treeOf(commit: string): Promise<string | null> {
+    const c = await this.catFile.read(commit, 1 << 20)
+    if (!c || c.type !== 'commit' || !c.data) return null
+    return /^tree ([0-9a-f]+)$/m.exec(c.data.toString('utf8'))?.[1] ?? null
+  }
+
+  /** `git diff` between two commits (base null: against the empty tree), as text. */
+  async diff(base: string | null, commit: string, opts: { stat?: boolean; color?: boolean } = {}): Promise<string> {
+    const args = ['diff', opts.color ? '--color=always' : '--no-color', ...(opts.stat ? ['--stat'] : []), base ?? EMPTY_TREE, commit, '--']
+    return this.text(args)
+  }
+
+  /** Detaches the worktree at `commit`; `force` discards local changes to tracked files. */
+  async checkoutDetached(commit: string, force: boolean): Promise<void> {
+    await this.git(['checkout', '--quiet', ...(force ? ['--force'] : []), '--detach', commit])
+  }
+
+  hooksDir(): Promise<string> {
+    return this.text(['rev-parse', '--git-path', 'hooks']).then(p => path.resolve(this.topLevel ?? this.cwd, p.trim()))
+  }
+
+  // ---- remotes ----
+  async remotes(): Promise<string[]> {
+    return (await this.text(['remote'])).split('\n').filter(Boolean)
+  }
+
+  async fetch(remote: string, refspecs: string[]): Promise<void> {
+    await this.git(['fetch', '--quiet', '--no-write-fetch-head', remote, ...refspecs])
+  }
+
+  /** Pushes without running hooks (git lab's own pre-push hook calls this). */
+  async push(remote: string, refspecs: string[]): Promise<void> {
+    await this.git(['push', '--quiet', '--no-verify', remote, ...refspecs])
+  }
+}

@@ -1,0 +1,137 @@
+// Experiments: submit (snapshot + run spec), list, inspect, cancel, tag, note, diff, checkout.
+import type { Lab } from './lab.ts'
+import { newId } from './lab.ts'
+import { resolveId } from './ids.ts'
+import { checkTags, checkText } from './ideas.ts'
+import { ConflictError, InvalidError, NotFoundError } from '../errors.ts'
+import { STATUSES, TERMINAL, type Experiment } from '../store/state.ts'
+
+export interface SubmitOptions {
+  message: string
+  run: string
+  setup?: string
+  idea?: string
+  from?: string
+  priority?: number
+  tags?: string[]
+  gpus?: number
+  dependsOn?: string[]
+  noCode?: boolean
+  timeout?: string
+}
+
+/** "90", "90s", "15m", "2h", "1h30m", "1d" -> seconds. */
+export function parseDuration(text: string): number {
+  const t = text.trim()
+  if (/^\d+$/.test(t)) return Number(t)
+  const re = /(\d+(?:\.\d+)?)(d|h|m|s)/gy
+  let total = 0
+  let m: RegExpExecArray | null
+  let used = 0
+  while ((m = re.exec(t))) { total += Number(m[1]) * { d: 86400, h: 3600, m: 60, s: 1 }[m[2] as 'd']; used = re.lastIndex }
+  if (!t || used !== t.length || total <= 0) throw new InvalidError(`invalid duration ${JSON.stringify(text)}: use e.g. 90s, 15m, 2h, 1h30m`)
+  return Math.round(total)
+}
+
+function intOption(name: string, v: number | undefined, min: number, max: number, dflt: number): number {
+  if (v === undefined) return dflt
+  if (!Number.isSafeInteger(v) || v < min || v > max) throw new InvalidError(`--${name} must be an integer from ${min} to ${max}`)
+  return v
+}
+
+export async function getExperiment(lab: Lab, id: string): Promise<Experiment> {
+  const s = await lab.state()
+  return s.experiments[resolveId('experiment', s.experiments, id)]
+}
+
+/** The commit an experiment id or a git revision names. */
+async function resolveCode(lab: Lab, ref: string): Promise<string> {
+  const s = await lab.state()
+  try {
+    const e = s.experiments[resolveId('experiment', s.experiments, ref)]
+    if (!e.commit) throw new InvalidError(`experiment ${e.id} has no code`)
+    return e.commit
+  } catch (err) {
+    if (err instanceof InvalidError && /has no code/.test(err.message)) throw err
+    const sha = await lab.repo.revParse(`${ref}^{commit}`)
+    if (!sha) throw new NotFoundError(`--from ${JSON.stringify(ref)} is neither an experiment nor a git revision`)
+    return sha
+  }
+}
+
+export async function submit(lab: Lab, o: SubmitOptions): Promise<Experiment> {
+  lab.requireWriter()
+  const message = checkText('message (-m)', o.message)
+  const run = checkText('run command (--run)', o.run)
+  const setup = o.setup === undefined ? null : checkText('setup command (--setup)', o.setup)
+  const priority = intOption('priority', o.priority, -1_000_000, 1_000_000, 0)
+  const gpus = intOption('gpus', o.gpus, 0, 1024, 0)
+  const timeout = o.timeout === undefined ? null : parseDuration(o.timeout)
+  const tags = checkTags(o.tags ?? [])
+  const s = await lab.state()
+  const idea = o.idea ? resolveId('idea', s.ideas, o.idea) : null
+  const dependsOn = [...new Set((o.dependsOn ?? []).map(d => resolveId('experiment', s.experiments, d)))]
+  let commit: string | null = null
+  let base: string | null = null
+  const snapshots = []
+  if (!o.noCode) {
+    base = o.from ? await resolveCode(lab, o.from) : await lab.repo.head()
+    const tree = await lab.repo.worktreeTree()
+    if (base && (await lab.repo.treeOf(base)) === tree) commit = base
+    else {
+      const spec = { tree, from: base, message: `lab snapshot: ${message.split('\n')[0].slice(0, 200)}\n`, author: lab.ident() }
+      commit = lab.repo.commitSha(spec)
+      snapshots.push({ sha: commit, spec })
+    }
+  }
+  const id = newId()
+  const payload = { message, run, setup, commit, base, idea, priority, tags, depends_on: dependsOn, gpus, timeout }
+  const state = await lab.write([{ type: 'experiment.queue', entity: id, payload }], `experiment ${id}: ${message}`, snapshots)
+  return state.experiments[id]
+}
+
+export interface ListOptions { limit?: number; idea?: string; status?: string; tag?: string }
+
+export async function listExperiments(lab: Lab, o: ListOptions = {}): Promise<Experiment[]> {
+  if (o.status && !(STATUSES as readonly string[]).includes(o.status)) throw new InvalidError(`unknown status ${JSON.stringify(o.status)}: one of ${STATUSES.join(', ')}`)
+  const s = await lab.state()
+  const idea = o.idea ? resolveId('idea', s.ideas, o.idea) : null
+  const list = Object.values(s.experiments)
+    .filter(e => (!idea || e.idea === idea) && (!o.status || e.status === o.status) && (!o.tag || e.tags.includes(o.tag)))
+    .sort((a, b) => b.created_at.localeCompare(a.created_at) || (a.id < b.id ? -1 : 1))
+  return o.limit && o.limit > 0 ? list.slice(0, o.limit) : list
+}
+
+export async function cancelExperiment(lab: Lab, id: string, reason?: string): Promise<Experiment> {
+  const e = await getExperiment(lab, id)
+  if (TERMINAL.has(e.status)) throw new ConflictError(`experiment ${e.id} already ${e.status}`)
+  const payload = { reason: reason?.trim() || `cancelled by ${lab.identity.name}` }
+  return (await lab.write([{ type: 'experiment.cancel', entity: e.id, payload }], `cancel ${e.id}`)).experiments[e.id]
+}
+
+export async function tagExperiment(lab: Lab, id: string, add: string[], remove: string[]): Promise<Experiment> {
+  const e = await getExperiment(lab, id)
+  if (!add.length && !remove.length) throw new InvalidError('nothing to change: give +TAG to add or -TAG to remove')
+  return (await lab.write([{ type: 'experiment.tag', entity: e.id, payload: { add: checkTags(add), remove: checkTags(remove) } }], `tags on ${e.id}`)).experiments[e.id]
+}
+
+export async function noteExperiment(lab: Lab, id: string, text: string): Promise<Experiment> {
+  const e = await getExperiment(lab, id)
+  return (await lab.write([{ type: 'experiment.note', entity: e.id, payload: { text: checkText('note', text) } }], `note on ${e.id}`)).experiments[e.id]
+}
+
+export async function diffExperiment(lab: Lab, id: string, opts: { stat?: boolean; color?: boolean }): Promise<string> {
+  const e = await getExperiment(lab, id)
+  if (!e.commit) throw new InvalidError(`experiment ${e.id} was submitted without code`)
+  return lab.repo.diff(e.base, e.commit, opts)
+}
+
+export async function checkoutExperiment(lab: Lab, id: string, force = false): Promise<Experiment> {
+  const e = await getExperiment(lab, id)
+  if (!e.commit) throw new InvalidError(`experiment ${e.id} was submitted without code`)
+  if (!force && !(await lab.repo.isClean())) {
+    throw new ConflictError("you have local changes: submit them first ('git lab submit') or discard them with --force")
+  }
+  await lab.repo.checkoutDetached(e.commit, force)
+  return e
+}

@@ -1,0 +1,81 @@
+// The domain API's core: one open lab (a repo, its store, who is writing), shared by CLI, server, worker and MCP.
+import { randomBytes } from 'node:crypto'
+import { Repo } from '../git/repo.ts'
+import type { CommitSpec, Ident } from '../git/fast-import.ts'
+import { Store } from '../store/store.ts'
+import type { Draft } from '../store/op.ts'
+import type { State } from '../store/state.ts'
+import type { IndexData } from '../store/index-file.ts'
+import { NotInitializedError } from '../errors.ts'
+
+export interface LabOptions {
+  cwd: string
+  env?: NodeJS.ProcessEnv
+  now?: () => Date
+}
+
+export interface Identity {
+  writer: string | null
+  /** the agent slot or person writing, as messages name them */
+  name: string
+  agent: string | null
+  role: string | null
+  author: { name: string; email: string }
+}
+
+export const newId = () => randomBytes(6).toString('hex')
+
+export class Lab {
+  readonly store: Store
+  private constructor(
+    readonly repo: Repo,
+    readonly config: Map<string, string[]>,
+    readonly env: NodeJS.ProcessEnv,
+    readonly now: () => Date,
+  ) {
+    this.store = new Store(repo)
+  }
+
+  static async open(opts: LabOptions): Promise<Lab> {
+    const env = opts.env ?? process.env
+    const repo = await Repo.open(opts.cwd, env)
+    const config = await repo.configMatching('^(lab|user)\\.')
+    return new Lab(repo, config, env, opts.now ?? (() => new Date()))
+  }
+
+  close(): void { this.repo.close() }
+
+  get(key: string): string | null {
+    const v = this.config.get(key)
+    return v ? v[v.length - 1] : null
+  }
+
+  get identity(): Identity {
+    const writer = this.get('lab.writer')
+    const agent = this.env.LAB_AGENT || this.get('lab.agent')
+    const role = this.env.LAB_ROLE || this.get('lab.role')
+    const name = this.env.GIT_AUTHOR_NAME || this.get('user.name') || agent || writer || 'unknown'
+    const email = this.env.GIT_AUTHOR_EMAIL || this.get('user.email') || `${writer ?? 'lab'}@git-lab`
+    return { writer, name: agent || name, agent, role, author: { name, email } }
+  }
+
+  get remote(): string | null { return this.get('lab.remote') }
+
+  requireWriter(): string {
+    const w = this.identity.writer
+    if (!w) throw new NotInitializedError("this repository has no lab yet: run 'git lab init'")
+    return w
+  }
+
+  async state(): Promise<State> { return (await this.store.refresh()).state }
+  async index(): Promise<IndexData> { return this.store.refresh() }
+
+  /** Records operations as this writer (snapshots become extra parents of the record commit); returns the new state. */
+  async write(drafts: Draft[], summary: string, snapshots: Array<{ sha: string; spec: CommitSpec }> = []): Promise<State> {
+    const writer = this.requireWriter()
+    await this.store.append(drafts, { writer, author: this.ident(), snapshots, summary })
+    return this.store.current!.state
+  }
+
+  ident(): Ident { return { ...this.identity.author, when: this.now() } }
+}

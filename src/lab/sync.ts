@@ -1,0 +1,94 @@
+// Sync through any git remote, the pre-push hook, status, and fsck.
+import { isDeepStrictEqual } from 'node:util'
+import type { Lab } from './lab.ts'
+import { labRefspec } from './setup.ts'
+import { listMessages } from './messages.ts'
+import { LabError, UsageError } from '../errors.ts'
+import { parseTrailers, writerRef } from '../store/layout.ts'
+import { STATUSES } from '../store/state.ts'
+
+function pickRemote(lab: Lab, given?: string): string {
+  const r = given ?? lab.remote
+  if (!r) throw new UsageError("no remote to sync with: pass one ('git lab sync origin') or run 'git lab init --remote NAME'")
+  return r
+}
+
+async function seqAt(lab: Lab, sha: string | undefined): Promise<number> {
+  if (!sha) return 0
+  const c = await lab.repo.catFile.read(sha, 1 << 20)
+  return parseTrailers(c?.data?.toString('utf8') ?? '')?.seq ?? 0
+}
+
+/** Operations of this writer that the remote-tracking ref does not have yet (null: no remote). */
+export async function unpushed(lab: Lab): Promise<number | null> {
+  const w = lab.identity.writer
+  if (!w || !lab.remote) return null
+  const index = await lab.index()
+  return Math.max(0, (await seqAt(lab, index.refs[writerRef(w)])) - (await seqAt(lab, index.refs[`refs/remotes/${lab.remote}/lab/w/${w}`])))
+}
+
+export interface SyncResult { remote: string; pushed: number; new_ops: number; writers: number }
+
+export async function sync(lab: Lab, remote?: string): Promise<SyncResult> {
+  const w = lab.requireWriter()
+  const r = pickRemote(lab, remote)
+  const before = (await lab.index()).op_count
+  try {
+    await lab.repo.fetch(r, [labRefspec(r)])
+  } catch (e) {
+    throw new LabError(`cannot fetch from ${r}: ${(e as Error).message}`)
+  }
+  const index = await lab.index()
+  const pending = r === lab.remote ? await unpushed(lab) : null
+  if (index.refs[writerRef(w)]) {
+    try {
+      await lab.repo.push(r, [`${writerRef(w)}:${writerRef(w)}`])
+    } catch (e) {
+      throw new LabError(`cannot push to ${r}: ${(e as Error).message}`)
+    }
+  }
+  const after = await lab.index()
+  return { remote: r, pushed: pending ?? 0, new_ops: after.op_count - before, writers: Object.keys(after.chosen).length }
+}
+
+/** Called by the pre-push hook: pushes this writer's ref to the remote being pushed to. */
+export async function hookPrePush(lab: Lab, remote: string | undefined, url: string | undefined): Promise<boolean> {
+  const w = lab.identity.writer
+  if (!w || !(remote || url)) return false
+  if (!(await lab.repo.revParse(writerRef(w)))) return false
+  const target = remote && (await lab.repo.remotes()).includes(remote) ? remote : (url ?? remote!)
+  await lab.repo.push(target, [`${writerRef(w)}:${writerRef(w)}`])
+  return true
+}
+
+export async function status(lab: Lab) {
+  const id = lab.identity
+  const index = await lab.index()
+  const s = index.state
+  const counts: Record<string, number> = Object.fromEntries(STATUSES.map(k => [k, 0]))
+  for (const e of Object.values(s.experiments)) counts[e.status]++
+  return {
+    writer: id.writer, agent: id.agent, role: id.role, author: `${id.author.name} <${id.author.email}>`,
+    remote: lab.remote, objective: s.config.objective,
+    experiments: Object.keys(s.experiments).length, counts,
+    ideas: Object.keys(s.ideas).length,
+    unread_messages: id.writer ? (await listMessages(lab, { unread: true })).length : 0,
+    writers: Object.keys(index.chosen).length,
+    unpushed_ops: await unpushed(lab),
+    problems: index.rejected.length + index.warnings.length + s.skipped.length,
+  }
+}
+
+export async function fsck(lab: Lab, opts: { rebuild?: boolean } = {}) {
+  const current = await lab.index()
+  const fresh = await lab.store.rebuild(!!opts.rebuild)
+  return {
+    writers: Object.keys(fresh.chosen).length,
+    operations: fresh.op_count,
+    rejected: fresh.rejected,
+    warnings: fresh.warnings,
+    skipped: fresh.state.skipped,
+    index_consistent: isDeepStrictEqual(current.state, fresh.state),
+    rebuilt: !!opts.rebuild,
+  }
+}

@@ -1,0 +1,48 @@
+// Where things live in refs and in a writer's tree; the format version this code reads and writes.
+export const FORMAT = 1
+export const LOCAL_WRITER_PREFIX = 'refs/lab/w/'
+export const WRITER_REF_PATTERNS = ['refs/lab/w/', 'refs/remotes/*/lab/w/']
+export const FORMAT_PATH = 'format'
+/** Largest operation file read; anything bigger is skipped and reported. */
+export const MAX_OP_BYTES = 256 * 1024
+
+const WRITER_RE = /^[a-z0-9][a-z0-9_-]{0,39}$/
+export const isWriterId = (w: string) => WRITER_RE.test(w)
+
+export const writerRef = (writer: string) => LOCAL_WRITER_PREFIX + writer
+
+/** refs/lab/w/W or refs/remotes/R/lab/w/W -> W (null for anything else). */
+export function writerOfRef(ref: string): { writer: string; remote: string | null } | null {
+  let m = /^refs\/lab\/w\/([^/]+)$/.exec(ref)
+  if (m) return isWriterId(m[1]) ? { writer: m[1], remote: null } : null
+  m = /^refs\/remotes\/(.+)\/lab\/w\/([^/]+)$/.exec(ref)
+  if (m) return isWriterId(m[2]) ? { writer: m[2], remote: m[1] } : null
+  return null
+}
+
+const hex = (n: number, width: number) => n.toString(16).padStart(width, '0')
+
+/** seq -> ops/XXXX/XX/XX.json: fanned out so one write rewrites four small trees. */
+export function opPath(seq: number): string {
+  return `ops/${hex(Math.floor(seq / 65536), 4)}/${hex(Math.floor(seq / 256) % 256, 2)}/${hex(seq % 256, 2)}.json`
+}
+
+const OP_PATH_RE = /^ops\/([0-9a-f]{4})\/([0-9a-f]{2})\/([0-9a-f]{2})\.json$/
+export function seqOfPath(path: string): number | null {
+  const m = OP_PATH_RE.exec(path)
+  if (!m) return null
+  const seq = parseInt(m[1], 16) * 65536 + parseInt(m[2], 16) * 256 + parseInt(m[3], 16)
+  return seq > 0 ? seq : null
+}
+
+/** Trailers on every writer commit, so a tip's position is known without reading its tree. */
+export function commitMessage(summary: string, seq: number, lamport: number): string {
+  return `${summary.replace(/\s+/g, ' ').slice(0, 72)}\n\nLab-Seq: ${seq}\nLab-Lamport: ${lamport}\nLab-Format: ${FORMAT}\n`
+}
+
+export function parseTrailers(commitText: string): { seq: number; lamport: number } | null {
+  const seq = /^Lab-Seq: (\d+)$/m.exec(commitText)
+  const lamport = /^Lab-Lamport: (\d+)$/m.exec(commitText)
+  if (!seq || !lamport) return null
+  return { seq: Number(seq[1]), lamport: Number(lamport[1]) }
+}

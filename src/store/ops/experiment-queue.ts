@@ -1,0 +1,27 @@
+// experiment.queue: a new experiment (code snapshot + run spec), waiting to run.
+import type { OpKind } from './kind.ts'
+import { checkFields, entity, int, list, sha, tag, text, str, strs } from './check.ts'
+
+export const experimentQueue: OpKind = {
+  type: 'experiment.queue',
+  validate: p => checkFields(p, {
+    message: text(16384), run: text(16384), setup: text(16384, true), commit: sha(true), base: sha(true),
+    idea: entity(true), priority: int(-1_000_000, 1_000_000, true), tags: list(tag, 64), depends_on: list(entity(), 256),
+    gpus: int(0, 1024, true), timeout: int(1, 10 * 365 * 86400, true),
+  }),
+  apply(s, op) {
+    if (s.experiments[op.entity]) return `experiment ${op.entity} already exists`
+    const p = op.payload
+    s.experiments[op.entity] = {
+      id: op.entity, status: 'queued', message: str(p.message), run: str(p.run),
+      setup: typeof p.setup === 'string' ? p.setup : null,
+      commit: typeof p.commit === 'string' ? p.commit : null, base: typeof p.base === 'string' ? p.base : null,
+      idea: typeof p.idea === 'string' ? p.idea : null, priority: typeof p.priority === 'number' ? p.priority : 0,
+      tags: [...new Set(strs(p.tags))].sort(), depends_on: [...new Set(strs(p.depends_on))],
+      gpus: typeof p.gpus === 'number' ? p.gpus : 0, timeout: typeof p.timeout === 'number' ? p.timeout : null,
+      author: op.author, writer: op.writer, created_at: op.time, started_at: null, finished_at: null,
+      exit_code: null, reason: null, attempt: 1, metrics: {}, notes: [], updated_at: op.time,
+    }
+    return null
+  },
+}

@@ -1,0 +1,79 @@
+// The folded state of a lab: what every clone with the same operations computes identically.
+
+export const STATUSES = ['queued', 'claimed', 'setting_up', 'running', 'succeeded', 'failed', 'cancelled', 'timed_out', 'lost'] as const
+export type Status = typeof STATUSES[number]
+export const TERMINAL: ReadonlySet<string> = new Set(['succeeded', 'failed', 'cancelled', 'timed_out', 'lost'])
+
+export interface Note { text: string; author: string; writer: string; time: string }
+
+export interface Experiment {
+  id: string
+  status: Status
+  message: string
+  run: string
+  setup: string | null
+  commit: string | null
+  base: string | null
+  idea: string | null
+  priority: number
+  tags: string[]
+  depends_on: string[]
+  gpus: number
+  timeout: number | null
+  author: string
+  writer: string
+  created_at: string
+  started_at: string | null
+  finished_at: string | null
+  exit_code: number | null
+  reason: string | null
+  attempt: number
+  metrics: Record<string, number>
+  notes: Note[]
+  updated_at: string
+}
+
+export type IdeaStatus = 'open' | 'concluded' | 'abandoned'
+export interface Idea {
+  id: string
+  text: string
+  status: IdeaStatus
+  conclusion: string | null
+  parents: string[]
+  tags: string[]
+  notes: Note[]
+  author: string
+  writer: string
+  created_at: string
+  updated_at: string
+}
+
+export interface Message {
+  id: string
+  from: string
+  author: string
+  writer: string
+  to: string
+  text: string
+  created_at: string
+  read_by: string[]
+}
+
+export interface Objective { metric: string; direction: 'minimize' | 'maximize' }
+export interface LabConfig { objective: Objective | null }
+
+export interface SkippedOp { op: string; reason: string }
+
+export interface State {
+  experiments: Record<string, Experiment>
+  ideas: Record<string, Idea>
+  messages: Record<string, Message>
+  config: LabConfig
+  /** operations that were valid on their own but could not apply (unknown entity, cycle, ...) */
+  skipped: SkippedOp[]
+  max_lamport: number
+}
+
+export const emptyState = (): State => ({
+  experiments: {}, ideas: {}, messages: {}, config: { objective: null }, skipped: [], max_lamport: 0,
+})
