@@ -6,54 +6,54 @@ export interface GitObject { sha: string; type: string; size: number; data: Buff
 
 interface Pending { resolve: (o: GitObject | null) => void; reject: (e: Error) => void; maxSize: number }
 
-export class CatFile {
-  private child: ChildProcessWithoutNullStreams | null = null
+/** One git process with its own queue and buffer, so a closed process never answers for a new one. */
+class Batch {
+  readonly child: ChildProcessWithoutNullStreams
   private queue: Pending[] = []
   private buf: Buffer = Buffer.alloc(0)
   /** the object being read: header parsed, body still arriving */
   private current: { head: GitObject; need: number; parts: Buffer[] | null } | null = null
+  dead = false
 
-  constructor(private cwd: string, private env: NodeJS.ProcessEnv) {}
-
-  /** Reads an object by sha or `rev:path`; null if missing. Bodies over maxSize are skipped (data null). */
-  read(spec: string, maxSize = Infinity): Promise<GitObject | null> {
-    if (/[\n\r]/.test(spec)) return Promise.reject(new GitError(`invalid object name: ${JSON.stringify(spec)}`))
-    const child = this.start()
-    return new Promise((resolve, reject) => {
-      if (this.queue.length === 0) this.setRef(child, true)
-      this.queue.push({ resolve, reject, maxSize })
-      child.stdin.write(spec + '\n')
-    })
-  }
-
-  close(): void {
-    if (this.child) { this.child.stdin.end(); this.child = null }
-  }
-
-  private start(): ChildProcessWithoutNullStreams {
-    if (this.child) return this.child
-    const child = spawn('git', ['cat-file', '--batch'], { cwd: this.cwd, env: this.env, stdio: ['pipe', 'pipe', 'pipe'] })
+  constructor(cwd: string, env: NodeJS.ProcessEnv) {
+    const child = spawn('git', ['cat-file', '--batch'], { cwd, env, stdio: ['pipe', 'pipe', 'pipe'] })
     let stderr = ''
     child.stderr.on('data', (b: Buffer) => { stderr += b.toString() })
     child.stdout.on('data', (b: Buffer) => this.onData(b))
     const fail = (why: string) => {
+      this.dead = true
       const err = new GitError(`git cat-file: ${why}${stderr ? ': ' + stderr.trim() : ''}`)
       for (const p of this.queue.splice(0)) p.reject(err)
-      if (this.child === child) this.child = null
     }
     child.on('error', e => fail(e.message))
-    child.on('close', () => { if (this.queue.length) fail('exited early') })
+    child.on('close', () => fail('exited early'))
     child.stdin.on('error', () => { /* reported by close */ })
     this.child = child
-    return child
   }
 
+  read(spec: string, maxSize: number): Promise<GitObject | null> {
+    return new Promise((resolve, reject) => {
+      if (this.queue.length === 0) this.setRef(true)
+      this.queue.push({ resolve, reject, maxSize })
+      this.child.stdin.write(spec + '\n')
+    })
+  }
+
+  end(): void { this.child.stdin.end() }
+
   /** An idle batch process must not keep node alive; a busy one must. */
-  private setRef(child: ChildProcessWithoutNullStreams, on: boolean): void {
-    for (const h of [child, child.stdout, child.stdin, child.stderr] as unknown as Array<{ ref?: () => void; unref?: () => void }>) {
+  private setRef(on: boolean): void {
+    const c = this.child
+    for (const h of [c, c.stdout, c.stdin, c.stderr] as unknown as Array<{ ref?: () => void; unref?: () => void }>) {
       if (on) h.ref?.()
       else h.unref?.()
     }
+  }
+
+  private shift(): Pending {
+    const p = this.queue.shift()!
+    if (this.queue.length === 0) this.setRef(false)
+    return p
   }
 
   private onData(chunk: Buffer): void {
@@ -64,15 +64,13 @@ export class CatFile {
         if (nl < 0) return
         const line = this.buf.subarray(0, nl).toString('utf8')
         this.buf = this.buf.subarray(nl + 1)
-        const p = this.queue[0]
         if (line.endsWith(' missing') || line.endsWith(' ambiguous')) {
           this.shift().resolve(null)
           continue
         }
         const [sha, type, sizeText] = line.split(' ')
         const size = Number(sizeText)
-        const head: GitObject = { sha, type, size, data: null }
-        this.current = { head, need: size + 1, parts: size <= p.maxSize ? [] : null }
+        this.current = { head: { sha, type, size, data: null }, need: size + 1, parts: size <= this.queue[0].maxSize ? [] : null }
       }
       const cur = this.current
       const take = Math.min(cur.need, this.buf.length)
@@ -86,10 +84,23 @@ export class CatFile {
       this.shift().resolve(cur.head)
     }
   }
+}
 
-  private shift(): Pending {
-    const p = this.queue.shift()!
-    if (this.queue.length === 0 && this.child) this.setRef(this.child, false)
-    return p
+export class CatFile {
+  private batch: Batch | null = null
+
+  constructor(private cwd: string, private env: NodeJS.ProcessEnv) {}
+
+  /** Reads an object by sha or `rev:path`; null if missing. Bodies over maxSize are skipped (data null). */
+  read(spec: string, maxSize = Infinity): Promise<GitObject | null> {
+    if (/[\n\r]/.test(spec)) return Promise.reject(new GitError(`invalid object name: ${JSON.stringify(spec)}`))
+    if (!this.batch || this.batch.dead) this.batch = new Batch(this.cwd, this.env)
+    return this.batch.read(spec, maxSize)
+  }
+
+  /** Lets the process finish what it was asked and exit; a later read starts a new one. */
+  close(): void {
+    this.batch?.end()
+    this.batch = null
   }
 }

@@ -40,7 +40,7 @@ function data(payload: Buffer | string): Buffer[] {
 }
 
 function quotePath(p: string): string {
-  if (!/^[A-Za-z0-9._\-/]+$/.test(p)) throw new GitError(`refusing to write unusual path ${JSON.stringify(p)}`)
+  if (!/^[A-Za-z0-9._\-/]+$/.test(p) || p.split('/').some(seg => seg === '' || seg === '.' || seg === '..')) throw new GitError(`refusing to write unusual path ${JSON.stringify(p)}`)
   return p
 }
 
@@ -70,8 +70,8 @@ export function fastImportStream(specs: CommitSpec[], tmpRef: string): Buffer {
   return Buffer.concat(parts)
 }
 
-export function fastImport(specs: CommitSpec[], cwd: string, env: NodeJS.ProcessEnv): Promise<string[]> {
-  if (specs.length === 0) return Promise.resolve([])
+export async function fastImport(specs: CommitSpec[], cwd: string, env: NodeJS.ProcessEnv): Promise<string[]> {
+  if (specs.length === 0) return []
   // The branch name only exists inside fast-import: each commit is followed by a reset without `from`,
   // so fast-import forgets it and updates no ref at the end.
   const tmpRef = `refs/lab/tmp/fast-import-${process.pid}`

@@ -1,7 +1,7 @@
 // Where things live in refs and in a writer's tree; the format version this code reads and writes.
 export const FORMAT = 1
 export const LOCAL_WRITER_PREFIX = 'refs/lab/w/'
-export const WRITER_REF_PATTERNS = ['refs/lab/w/', 'refs/remotes/*/lab/w/']
+export const WRITER_REF_PATTERNS = ['refs/lab/w/', 'refs/remotes/**/lab/w/*']
 export const FORMAT_PATH = 'format'
 /** Largest operation file read; anything bigger is skipped and reported. */
 export const MAX_OP_BYTES = 256 * 1024

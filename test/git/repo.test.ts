@@ -1,0 +1,191 @@
+// Contract of src/git: everything the store relies on from the system git, tested on real repositories.
+import t from 'tap'
+import { writeFileSync, readFileSync, mkdirSync } from 'node:fs'
+import path from 'node:path'
+import { Repo, ZERO, EMPTY_TREE } from '../../src/git/repo.ts'
+import { WRITER_REF_PATTERNS } from '../../src/store/layout.ts'
+import { makeRepo, tempDir, labEnv, git } from '../helpers.ts'
+
+const ident = { name: 'T', email: 't@x', when: new Date('2026-01-02T03:04:05Z') }
+
+t.test('open: directories, head, object format, bare, not a repo', async t => {
+  const r = makeRepo(t)
+  mkdirSync(path.join(r.dir, 'sub'))
+  const repo = await Repo.open(path.join(r.dir, 'sub'), r.env)
+  t.equal(repo.topLevel, r.dir)
+  t.equal(repo.gitDir, path.join(r.dir, '.git'))
+  t.equal(repo.commonDir, path.join(r.dir, '.git'))
+  t.equal(repo.objectFormat, 'sha1')
+  t.equal(await repo.head(), r.git('rev-parse', 'HEAD').trim())
+  repo.close()
+  const bare = makeRepo(t, { bare: true })
+  const b = await Repo.open(bare.dir, bare.env)
+  t.equal(b.topLevel, null)
+  t.equal(await b.head(), null)
+  const nowhere = tempDir(t)
+  await t.rejects(Repo.open(nowhere, labEnv(nowhere)), { code: 'NotARepo' })
+})
+
+t.test('config: read by regexp, set, add', async t => {
+  const r = makeRepo(t)
+  const repo = await Repo.open(r.dir, r.env)
+  await repo.configSet('lab.writer', 'abc')
+  await repo.configAdd('lab.multi', 'one')
+  await repo.configAdd('lab.multi', 'two')
+  const c = await repo.configMatching('^(lab|user)\\.')
+  t.same(c.get('lab.writer'), ['abc'])
+  t.same(c.get('lab.multi'), ['one', 'two'])
+  t.same(c.get('user.name'), ['Ann'])
+  t.equal((await repo.configMatching('^nothing\\.')).size, 0)
+})
+
+t.test('refs: compare-and-swap create, update, lost races', async t => {
+  const r = makeRepo(t)
+  const repo = await Repo.open(r.dir, r.env)
+  const head = (await repo.head())!
+  const [c2] = await repo.writeCommits([{ from: head, files: [{ path: 'a', data: 'x' }], message: 'm', author: ident }])
+  t.equal(await repo.updateRef('refs/lab/w/me', head, null), true, 'create when absent')
+  t.equal(await repo.updateRef('refs/lab/w/me', c2, null), false, 'create refused when it exists')
+  t.equal(await repo.updateRef('refs/lab/w/me', c2, c2), false, 'update refused from a wrong old value')
+  t.equal(await repo.revParse('refs/lab/w/me'), head)
+  t.equal(await repo.updateRef('refs/lab/w/me', c2, head), true, 'update from the right old value')
+  t.equal(await repo.revParse('refs/lab/w/me'), c2)
+  t.equal(await repo.revParse('-x'), null, 'options are never revisions')
+  t.equal(await repo.revParse('nope'), null)
+  // many racing updates from one old value: exactly one wins
+  const [a, b, c] = await repo.writeCommits([1, 2, 3].map(i => ({ from: c2, files: [{ path: `f${i}`, data: `${i}` }], message: `${i}`, author: ident })))
+  const wins = await Promise.all([a, b, c].map(s => repo.updateRef('refs/lab/w/me', s, c2)))
+  t.equal(wins.filter(Boolean).length, 1)
+  await repo.deleteRef('refs/lab/w/me')
+  t.equal(await repo.revParse('refs/lab/w/me'), null)
+})
+
+t.test('for-each-ref: local and remote-tracking writer refs', async t => {
+  const r = makeRepo(t)
+  const repo = await Repo.open(r.dir, r.env)
+  const head = (await repo.head())!
+  for (const ref of ['refs/lab/w/a', 'refs/remotes/origin/lab/w/b', 'refs/remotes/origin/main', 'refs/lab/claims/x']) r.git('update-ref', ref, head)
+  r.git('update-ref', 'refs/remotes/team/gpu/lab/w/c', head)
+  const refs = (await repo.forEachRef(WRITER_REF_PATTERNS)).map(x => x.ref).sort()
+  t.same(refs, ['refs/lab/w/a', 'refs/remotes/origin/lab/w/b', 'refs/remotes/team/gpu/lab/w/c'], 'remote names may hold slashes')
+  t.same((await repo.forEachRef(['refs/lab/w/']))[0], { ref: 'refs/lab/w/a', sha: head })
+})
+
+t.test('fast-import: commits with files, trees and marks, no ref moved, predicted shas', async t => {
+  const r = makeRepo(t)
+  const repo = await Repo.open(r.dir, r.env)
+  const head = (await repo.head())!
+  const before = r.git('for-each-ref').trim()
+  const tree = (await repo.treeOf(head))!
+  const snap = { tree, from: head, message: 'snapshot\n', author: ident }
+  const predicted = repo.commitSha(snap)
+  const [s, rec] = await repo.writeCommits([snap, { merges: [':1'], files: [{ path: 'format', data: '1\n' }, { path: 'ops/0000/00/01.json', data: '{}' }], message: 'rec', author: ident }])
+  t.equal(s, predicted, 'snapshot sha known before writing')
+  t.equal(r.git('for-each-ref').trim(), before, 'no ref created or moved')
+  t.equal(r.git('rev-parse', `${rec}^1`).trim(), s, 'the snapshot is a parent of the record')
+  t.same((await repo.lsTree(rec)).map(e => e.path), ['format', 'ops/0000/00/01.json'])
+  t.throws(() => repo.commitSha({ ...snap, from: ':1' }))
+  await t.rejects(repo.writeCommits([{ files: [{ path: '../escape', data: 'x' }], message: 'x', author: ident }]), { code: 'Git' })
+  await t.rejects(repo.writeCommits([{ from: 'f'.repeat(40), message: 'x', author: ident }]), { code: 'Git' })
+  t.same(await repo.writeCommits([]), [])
+})
+
+t.test('diff-tree: many commit pairs in one process', async t => {
+  const r = makeRepo(t)
+  const repo = await Repo.open(r.dir, r.env)
+  const [a, b, c] = await repo.writeCommits([
+    { files: [{ path: 'x/1', data: '1' }], message: 'a', author: ident },
+    { from: ':1', files: [{ path: 'x/2', data: '2' }], message: 'b', author: ident },
+    { from: ':2', files: [{ path: 'x/1', data: 'changed' }, { path: 'y', data: 'y' }], message: 'c', author: ident },
+  ])
+  const d = await repo.diffCommits([[b, a], [c, b], [c, a]])
+  t.same(d.get(b)!.map(e => [e.status, e.path]), [['A', 'x/2']])
+  t.same((await repo.diffCommits([[c, b]])).get(c)!.map(e => [e.status, e.path]).sort(), [['A', 'y'], ['M', 'x/1']])
+  t.equal((await repo.diffCommits([])).size, 0)
+})
+
+t.test('cat-file: pipelined reads, missing objects, size limit, paths', async t => {
+  const r = makeRepo(t, { files: { 'a.txt': 'hello\n', 'big.bin': 'x'.repeat(100_000) } })
+  const repo = await Repo.open(r.dir, r.env)
+  const reads = await Promise.all([
+    repo.catFile.read('HEAD:a.txt'), repo.catFile.read('HEAD:missing'), repo.catFile.read('HEAD:big.bin', 1000),
+    ...Array.from({ length: 200 }, () => repo.catFile.read('HEAD:a.txt')),
+  ])
+  t.equal(reads[0]!.data!.toString(), 'hello\n')
+  t.equal(reads[0]!.type, 'blob')
+  t.equal(reads[1], null)
+  t.equal(reads[2]!.size, 100_000)
+  t.equal(reads[2]!.data, null, 'over the limit: skipped, not buffered')
+  t.ok(reads.slice(3).every(x => x!.data!.toString() === 'hello\n'))
+  t.equal((await repo.catFile.read('HEAD:big.bin'))!.data!.length, 100_000)
+  await t.rejects(repo.catFile.read('HEAD\nHEAD'), { code: 'Git' })
+  repo.close()
+  t.equal((await repo.catFile.read('HEAD:a.txt'))!.size, 6, 'restarts after close')
+  repo.close()
+})
+
+t.test('worktree snapshot: untracked included, ignored excluded, nothing of the user touched', async t => {
+  const r = makeRepo(t, { files: { 'train.py': 'v1\n', '.gitignore': 'secret.env\n', 'gone.txt': 'bye\n' } })
+  writeFileSync(path.join(r.dir, 'train.py'), 'v2\n')
+  writeFileSync(path.join(r.dir, 'new.py'), 'new\n')
+  writeFileSync(path.join(r.dir, 'secret.env'), 'TOKEN=1\n')
+  r.git('rm', '-q', '--cached', 'gone.txt')
+  writeFileSync(path.join(r.dir, 'staged.txt'), 'staged\n')
+  r.git('add', 'staged.txt')
+  const before = { status: r.git('status', '--porcelain'), index: readFileSync(path.join(r.dir, '.git', 'index')), stash: r.git('stash', 'list') }
+  const repo = await Repo.open(r.dir, r.env)
+  const tree = await repo.worktreeTree()
+  const files = (await repo.lsTree(tree)).map(e => e.path)
+  t.same(files.sort(), ['.gitignore', 'gone.txt', 'new.py', 'staged.txt', 'train.py'])
+  t.equal((await repo.catFile.read(`${tree}:train.py`))!.data!.toString(), 'v2\n')
+  t.equal(r.git('status', '--porcelain'), before.status)
+  t.same(readFileSync(path.join(r.dir, '.git', 'index')), before.index, 'index file byte-identical')
+  t.equal(r.git('stash', 'list'), before.stash)
+  t.equal(await repo.isClean(), false)
+  const clean = makeRepo(t)
+  t.equal(await (await Repo.open(clean.dir, clean.env)).isClean(), true)
+})
+
+t.test('diff and checkout of commits', async t => {
+  const r = makeRepo(t, { files: { 'a.txt': 'one\n' } })
+  const repo = await Repo.open(r.dir, r.env)
+  const head = (await repo.head())!
+  writeFileSync(path.join(r.dir, 'a.txt'), 'two\n')
+  const tree = await repo.worktreeTree()
+  const [c] = await repo.writeCommits([{ tree, from: head, message: 'c', author: ident }])
+  t.match(await repo.diff(head, c), /-one\n\+two/)
+  t.match(await repo.diff(head, c, { stat: true }), /a\.txt \| 2/)
+  t.match(await repo.diff(null, c), /new file mode/)
+  t.equal(EMPTY_TREE.length, 40)
+  r.git('checkout', '-q', '--', 'a.txt')
+  await repo.checkoutDetached(c, false)
+  t.equal(r.git('rev-parse', 'HEAD').trim(), c)
+  t.equal(readFileSync(path.join(r.dir, 'a.txt'), 'utf8'), 'two\n')
+  writeFileSync(path.join(r.dir, 'a.txt'), 'three\n')
+  await t.rejects(repo.checkoutDetached(head, false), { code: 'Git' }, 'git refuses to lose the change')
+  await repo.checkoutDetached(head, true)
+  t.equal(r.git('rev-parse', 'HEAD').trim(), head)
+  t.equal(readFileSync(path.join(r.dir, 'a.txt'), 'utf8'), 'one\n')
+})
+
+t.test('remotes: fetch and push with a bare remote; hooks dir honours core.hooksPath', async t => {
+  const remote = makeRepo(t, { bare: true })
+  const a = makeRepo(t)
+  a.git('remote', 'add', 'origin', remote.dir)
+  const repo = await Repo.open(a.dir, a.env)
+  t.same(await repo.remotes(), ['origin'])
+  const head = (await repo.head())!
+  await repo.updateRef('refs/lab/w/a', head, null)
+  await repo.push('origin', ['refs/lab/w/a:refs/lab/w/a'])
+  t.equal(git(remote.dir, ['rev-parse', 'refs/lab/w/a'], remote.env).trim(), head)
+  const b = makeRepo(t)
+  b.git('remote', 'add', 'origin', remote.dir)
+  const rb = await Repo.open(b.dir, b.env)
+  await rb.fetch('origin', ['+refs/lab/*:refs/remotes/origin/lab/*'])
+  t.equal(await rb.revParse('refs/remotes/origin/lab/w/a'), head)
+  await t.rejects(rb.fetch('nowhere', []), { code: 'Git' })
+  t.equal(await repo.hooksDir(), path.join(a.dir, '.git', 'hooks'))
+  a.git('config', 'core.hooksPath', '.githooks')
+  t.equal(await repo.hooksDir(), path.join(a.dir, '.githooks'))
+  t.equal(ZERO, '0'.repeat(40))
+})
