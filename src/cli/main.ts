@@ -36,7 +36,8 @@ function verbs(noun: string, table: Record<string, Loader>, verb: string | undef
 
 export function buildCli(ctx: Ctx, done: (p: Promise<number | void>) => void) {
   const cli = cac('git lab')
-  const act = (load: Loader, pre: (...a: unknown[]) => string[] = () => []) => (...a: unknown[]) => {
+  const act = (load: Loader, pre: (...a: unknown[]) => string[] = () => []) => (...raw: unknown[]) => {
+    const a = raw.map(unshield)
     const opts = a[a.length - 1] as Record<string, unknown>
     done(load().then(m => m.run(ctx, pre(...a.slice(0, -1)), opts)))
   }
@@ -56,8 +57,10 @@ export function buildCli(ctx: Ctx, done: (p: Promise<number | void>) => void) {
     .option('--json', 'JSON output')
     .example('git lab idea new "wider MLP" --parent 3fa9 --tag arch')
     .example('git lab idea conclude 3fa9 "width helps up to 4x, then overfits"')
-    .action((verb: string | undefined, args: string[], opts: Record<string, unknown>) =>
-      done(verbs('idea', IDEA, verb)().then(m => m.run(ctx, [verb!, ...flat(args)], opts))))
+    .action((...raw: unknown[]) => {
+      const [verb, args, opts] = raw.map(unshield) as [string | undefined, string[], Record<string, unknown>]
+      done(verbs('idea', IDEA, verb)().then(m => m.run(ctx, [verb!, ...flat(args)], opts)))
+    })
 
   cli.command('submit', 'Snapshot the working tree (untouched) and queue an experiment')
     .option('-m, --message <text>', 'What this experiment tries').option('--run <cmd>', 'Command to run')
@@ -94,8 +97,10 @@ export function buildCli(ctx: Ctx, done: (p: Promise<number | void>) => void) {
     .option('--to <who>', 'A writer id, agent, role, or all').option('--unread', 'Only unread messages to me')
     .option('--all', 'Every message, not only mine').option('--json', 'JSON output')
     .example('git lab msg send --to reviewer "run 3fa9 beats baseline, please check"')
-    .action((verb: string | undefined, args: string[], opts: Record<string, unknown>) =>
-      done(verbs('msg', MSG, verb)().then(m => m.run(ctx, flat(args), opts))))
+    .action((...raw: unknown[]) => {
+      const [verb, args, opts] = raw.map(unshield) as [string | undefined, string[], Record<string, unknown>]
+      done(verbs('msg', MSG, verb)().then(m => m.run(ctx, flat(args), opts)))
+    })
 
   cli.command('status', 'Writer, remote, experiments by status, what is not pushed').option('--json', 'JSON output')
     .action(act(() => import('./commands/status.ts')))
@@ -112,23 +117,32 @@ export function buildCli(ctx: Ctx, done: (p: Promise<number | void>) => void) {
   return cli
 }
 
-/** `tag ID +a -b`: cac would read -b as flags, so tag changes are protected from the option parser. */
-function protectTagArgs(argv: string[]): string[] {
-  const from = argv[0] === 'tag' ? 2 : argv[0] === 'idea' && argv[1] === 'tag' ? 3 : -1
-  if (from < 0) return argv
-  return argv.map((a, i) => i >= from && /^-[^-]/.test(a) ? `\u0000${a}` : a)
+// The option parser (mri) turns values that look like numbers into numbers ('' -> 0, '1e3' -> 1000), and
+// reads `tag ID -b` as flags. Values are shielded with a marker before parsing and unshielded after.
+const SHIELD = '\u0001'
+
+function shield(argv: string[]): string[] {
+  const tagFrom = argv[0] === 'tag' ? 2 : argv[0] === 'idea' && argv[1] === 'tag' ? 3 : Infinity
+  return argv.map((a, i) => i === 0 ? a : !a.startsWith('-') || /^-\d/.test(a) || (i >= tagFrom && /^-[^-]/.test(a)) ? SHIELD + a : a)
+}
+
+function unshield(v: unknown): unknown {
+  if (typeof v === 'string') return v.startsWith(SHIELD) ? v.slice(1) : v
+  if (Array.isArray(v)) return v.map(unshield)
+  if (v && typeof v === 'object') return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, unshield(x)]))
+  return v
 }
 
 export async function main(argv: string[], ctx: Ctx): Promise<number> {
   let pending: Promise<number | void> | null = null
   try {
     const cli = buildCli(ctx, p => { pending = p })
-    const args = protectTagArgs(argv)
+    const args = shield(argv)
     cli.parse(['node', 'git-lab', ...args], { run: false })
     if (cli.options.help || cli.options.version) return 0
     if (!cli.matchedCommand) {
       if (args.length === 0) { cli.outputHelp(); return 0 }
-      throw new UsageError(`unknown command ${JSON.stringify(args[0])}: see 'git lab --help'`)
+      throw new UsageError(`unknown command ${JSON.stringify(argv[0])}: see 'git lab --help'`)
     }
     await cli.runMatchedCommand()
     return (await pending) ?? 0

@@ -3,7 +3,7 @@ import { AmbiguousError, InvalidError, NotFoundError } from '../errors.ts'
 
 export function resolveId<T>(kind: string, items: Record<string, T>, given: string): string {
   const q = given.trim().toLowerCase()
-  if (!/^[a-z0-9][a-z0-9_-]{0,63}$/.test(q)) throw new InvalidError(`invalid ${kind} id: ${JSON.stringify(given)}`)
+  if (!/^[a-z0-9][a-z0-9_-]{0,63}$/.test(q)) throw new InvalidError(`invalid ${kind} id ${JSON.stringify(given)}`)
   if (Object.hasOwn(items, q)) return q
   const hits = Object.keys(items).filter(id => id.startsWith(q))
   if (hits.length === 1) return hits[0]

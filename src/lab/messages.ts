@@ -29,8 +29,8 @@ export async function listMessages(lab: Lab, opts: { unread?: boolean; all?: boo
   const names = myNames(lab)
   const me = reader(lab)
   return Object.values(s.messages)
-    .map(m => ({ ...m, to_me: names.has(m.to), unread: names.has(m.to) && !m.read_by.includes(me) && m.writer !== lab.identity.writer }))
-    .filter(m => opts.all || m.to_me || m.writer === lab.identity.writer)
+    .map(m => ({ ...m, to_me: names.has(m.to), unread: names.has(m.to) && !m.read_by.includes(me) && m.from !== lab.identity.name }))
+    .filter(m => opts.all || m.to_me || m.from === lab.identity.name)
     .filter(m => !opts.unread || m.unread)
     .sort((a, b) => b.created_at.localeCompare(a.created_at) || (a.id < b.id ? -1 : 1))
 }

@@ -6,12 +6,12 @@ import { tagExperiment } from '../../lab/experiments.ts'
 import { experimentJson } from '../../lab/json.ts'
 import { UsageError } from '../../errors.ts'
 
-/** "+a" adds, "-b" removes (main.ts shields "-b" from the option parser with a NUL prefix). */
+/** "+a" adds, "-b" removes (main.ts shields "-b" from the option parser). */
 export function splitTagChanges(changes: string[]): { add: string[]; remove: string[] } {
   const add: string[] = []
   const remove: string[] = []
   for (const raw of changes) {
-    const c = raw.replace(/^\u0000/, '')
+    const c = raw
     if (c.startsWith('+')) add.push(c.slice(1))
     else if (c.startsWith('-')) remove.push(c.slice(1))
     else throw new UsageError(`tag change ${JSON.stringify(c)} must start with + (add) or - (remove)`)

@@ -1,0 +1,90 @@
+// Sync through an ordinary remote: plain git push/fetch/pull carry lab records; branches behave as before.
+import t from 'tap'
+import { readFileSync } from 'node:fs'
+import path from 'node:path'
+import { makeRepo, lab, labJson, labProcess, write, git } from '../helpers.ts'
+
+t.test('plain git push in A and git pull in B bring experiments with their code', async t => {
+  const remote = makeRepo(t, { bare: true })
+  const seed = makeRepo(t)
+  seed.git('remote', 'add', 'origin', remote.dir)
+  seed.git('push', '-q', 'origin', 'main')
+  const a = makeRepo(t, { clone: remote.dir, name: 'Ann' })
+  const b = makeRepo(t, { clone: remote.dir, name: 'Bob' })
+  t.equal((await labJson(a, ['init'])).remote, 'origin')
+  await labJson(b, ['init'])
+  t.match(b.git('config', '--get-all', 'remote.origin.fetch'), /\+refs\/heads\/\*:refs\/remotes\/origin\/\*\n\+refs\/lab\/\*:refs\/remotes\/origin\/lab\/\*\n/)
+  write(a, 'train.py', 'print("v2")\n')
+  const e = await labJson(a, ['submit', '-m', 'try v2', '--run', 'python train.py'])
+  t.equal((await labJson(a, ['status'])).unpushed_ops, 1)
+  // a plain push of a branch: the branch moves as before, and the hook pushes the lab records too
+  a.git('checkout', '-q', '-b', 'feature')
+  a.git('commit', '-q', '-am', 'feature work')
+  a.git('push', '-q', 'origin', 'feature')
+  t.equal(git(remote.dir, ['rev-parse', 'feature'], remote.env).trim(), a.git('rev-parse', 'HEAD').trim())
+  t.equal(git(remote.dir, ['for-each-ref', '--format=%(refname)', 'refs/lab/'], remote.env).trim(), `refs/lab/w/${a.git('config', 'lab.writer').trim()}`)
+  t.equal((await labJson(a, ['status'])).unpushed_ops, 0)
+  t.notOk(git(remote.dir, ['for-each-ref', 'refs/heads/main'], remote.env).includes(a.git('rev-parse', 'HEAD').trim()), 'main untouched')
+  // plain pull in B
+  b.git('pull', '-q')
+  const log = await labJson(b, ['log'])
+  t.same(log.map((x: any) => x.id), [e.id])
+  t.equal(b.git('branch', '--list').trim(), '* main', 'no branches created by lab refs')
+  const co = await lab(b, ['checkout', e.id])
+  t.equal(co.code, 0, co.err)
+  t.equal(readFileSync(path.join(b.dir, 'train.py'), 'utf8'), 'print("v2")\n')
+  t.equal((await lab(b, ['diff', e.id])).out.includes('+print("v2")'), true)
+  // B answers with a note; A gets it with a plain fetch
+  await labJson(b, ['note', e.id, 'reproduced'])
+  b.git('push', '-q', 'origin', 'HEAD:refs/heads/from-b')
+  a.git('fetch', '-q')
+  t.same((await labJson(a, ['show', e.id])).notes.map((n: any) => n.text), ['reproduced'])
+})
+
+t.test('the pre-push hook chains an existing hook and never blocks a push', async t => {
+  const remote = makeRepo(t, { bare: true })
+  const a = makeRepo(t)
+  a.git('remote', 'add', 'origin', remote.dir)
+  const marker = path.join(a.home, 'chained-ran')
+  const { writeFileSync } = await import('node:fs')
+  writeFileSync(path.join(a.dir, '.git/hooks/pre-push'), `#!/bin/sh\ncat > ${marker}\necho "$1" >> ${marker}\n`, { mode: 0o755 })
+  await labJson(a, ['init'])
+  await labJson(a, ['idea', 'new', 'x'])
+  a.git('push', '-q', 'origin', 'main')
+  t.match(readFileSync(marker, 'utf8'), /^refs\/heads\/main [0-9a-f]{40} refs\/heads\/main [0-9a-f]{40}\norigin\n$/, 'chained hook got the same stdin and args')
+  t.equal(git(remote.dir, ['for-each-ref', '--format=%(refname)', 'refs/lab/'], remote.env).trim().split('\n').length, 1)
+  // a failing existing hook still blocks the push, as it did before
+  writeFileSync(path.join(a.dir, '.git/hooks/pre-push.lab-chained'), '#!/bin/sh\nexit 1\n', { mode: 0o755 })
+  a.git('commit', '-q', '--allow-empty', '-m', 'x')
+  t.throws(() => a.git('push', '-q', 'origin', 'main'))
+})
+
+t.test('several clones racing on one remote converge to identical state', async t => {
+  const remote = makeRepo(t, { bare: true })
+  const seed = makeRepo(t)
+  seed.git('remote', 'add', 'origin', remote.dir)
+  seed.git('push', '-q', 'origin', 'main')
+  const clones = ['Ann', 'Bob', 'Cat', 'Dan'].map(name => makeRepo(t, { clone: remote.dir, name }))
+  for (const c of clones) await labJson(c, ['init'])
+  // each clone works offline, then all sync at the same time, twice
+  for (const [i, c] of clones.entries()) {
+    for (let k = 0; k < 3; k++) await labJson(c, ['submit', '-m', `${i}-${k}`, '--run', 'x', '--no-code'])
+    await labJson(c, ['msg', 'send', '--to', 'all', `from ${i}`])
+  }
+  for (let round = 0; round < 2; round++) {
+    const res = await Promise.all(clones.map(c => labProcess(c, ['sync'])))
+    t.same(res.map(r => r.code), [0, 0, 0, 0], res.map(r => r.err).join(''))
+  }
+  const logs = await Promise.all(clones.map(c => labJson(c, ['log', '--limit', '0'])))
+  t.equal(logs[0].length, 12)
+  for (const l of logs.slice(1)) t.same(l, logs[0])
+  const msgs = await Promise.all(clones.map(c => labJson(c, ['msg', 'list', '--all'])))
+  for (const m of msgs) t.equal(m.length, 4)
+  // concurrent cancels of the same experiment from two clones: one state everywhere
+  const target = logs[0][0].id
+  await Promise.all([lab(clones[0], ['cancel', target, '--reason', 'by ann']), lab(clones[1], ['cancel', target, '--reason', 'by bob'])])
+  for (let round = 0; round < 2; round++) for (const c of clones) await lab(c, ['sync'])
+  const shown = await Promise.all(clones.map(c => labJson(c, ['show', target])))
+  for (const s of shown) t.same(s, shown[0])
+  t.equal(shown[0].status, 'cancelled')
+})
