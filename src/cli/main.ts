@@ -81,6 +81,7 @@ export function buildCli(ctx: Ctx, done: (p: Promise<number | void>) => void) {
   cli.command('show <id>', 'Everything known about one experiment').option('--json', 'JSON output')
     .action(act(() => import('./commands/show.ts'), flat))
   cli.command('diff <id>', 'The code change of an experiment against what it was based on').option('--stat', 'Summary only')
+    .option('--json', 'JSON output: id, base, commit, patch (or stat)')
     .action(act(() => import('./commands/diff.ts'), flat))
   cli.command('checkout <id>', "Put the worktree at an experiment's code (detached HEAD)")
     .option('--force', 'Discard local changes to tracked files').option('--json', 'JSON output')

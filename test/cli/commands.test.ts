@@ -78,6 +78,15 @@ t.test('submit snapshots without touching the worktree; log, show, diff, checkou
   t.match(diff.out, /new file mode[\s\S]*extra\.py/)
   t.match((await lab(r, ['diff', e.id, '--stat'])).out, /2 files changed/)
 
+  t.match(await labJson(r, ['diff', e.id]), { id: e.id, base: head, commit: e.commit, patch: /\+lr = 2/ })
+  // --from: based on another experiment's code
+  const next = await labJson(r, ['submit', '-m', 'on top', '--run', 'x', '--from', e.id.slice(0, 7)])
+  t.equal(next.base, e.commit)
+  t.equal(next.commit, e.commit, 'same tree as its base: no new snapshot')
+  write(r, 'train.py', 'lr = 3\n')
+  const third = await labJson(r, ['submit', '-m', 'lr 3', '--run', 'x', '--from', e.id])
+  t.match((await lab(r, ['diff', third.id])).out, /-lr = 2\n\+lr = 3/)
+  write(r, 'train.py', 'lr = 2\n')
   const co = await lab(r, ['checkout', e.id])
   t.equal(co.code, 1, 'refuses to lose local changes')
   t.match(co.err, /local changes.*--force/)
@@ -168,6 +177,14 @@ t.test('bad input: one clear line and a non-zero exit', async t => {
   }
   t.match((await lab(r, ['--help'])).code, 0)
   t.equal((await lab(r, [])).code, 0)
+  // a corrupt or missing local index is rebuilt from the refs
+  const { writeFileSync: wf, rmSync } = await import('node:fs')
+  wf(path.join(r.dir, '.git/lab/index.json'), '{"version":1,')
+  t.equal((await labJson(r, ['log', '--limit', '0'])).length >= 2, true)
+  rmSync(path.join(r.dir, '.git/lab'), { recursive: true })
+  const rebuilt = await labJson(r, ['fsck', '--rebuild'])
+  t.match(rebuilt, { rebuilt: true, index_consistent: true, rejected: [], warnings: [] })
+  t.match((await lab(r, ['fsck'])).out, /1 writers, \d+ operations\nindex: consistent with the refs\n/)
   const outside = await lab({ dir: r.home, env: r.env }, ['log'])
   t.match(outside.err, /^git lab: not a git repository/)
 })

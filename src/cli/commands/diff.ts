@@ -1,8 +1,14 @@
-// git lab diff ID [--stat]
+// git lab diff ID [--stat] [--json]
 import type { Ctx } from '../io.ts'
+import { json } from '../io.ts'
 import { withLab } from '../open.ts'
-import { diffExperiment } from '../../lab/experiments.ts'
+import { diffExperiment, getExperiment } from '../../lab/experiments.ts'
 
 export async function run(ctx: Ctx, args: string[], o: Record<string, unknown>) {
-  ctx.io.out(await withLab(ctx, lab => diffExperiment(lab, args[0], { stat: !!o.stat, color: ctx.io.isTTY })))
+  const r = await withLab(ctx, async lab => ({
+    e: await getExperiment(lab, args[0]),
+    text: await diffExperiment(lab, args[0], { stat: !!o.stat, color: ctx.io.isTTY && !o.json }),
+  }))
+  if (o.json) return json(ctx.io, { id: r.e.id, base: r.e.base, commit: r.e.commit, [o.stat ? 'stat' : 'patch']: r.text })
+  ctx.io.out(r.text)
 }
