@@ -28,7 +28,7 @@ const MSG: Record<string, Loader> = {
 }
 
 function verbs(noun: string, table: Record<string, Loader>, verb: string | undefined): Loader {
-  if (!verb) throw new UsageError(`git lab ${noun}: give a verb: ${Object.keys(table).join(', ')} (see 'git lab ${noun} --help')`)
+  if (!verb) throw new UsageError(`git lab ${noun}: give a verb: ${Object.keys(table).join(', ')} (see 'git lab ${noun} -h')`)
   const l = table[verb]
   if (!l) throw new UsageError(`git lab ${noun}: unknown verb ${JSON.stringify(verb)}: ${Object.keys(table).join(', ')}`)
   return l
@@ -143,7 +143,7 @@ export async function main(argv: string[], ctx: Ctx): Promise<number> {
     if (cli.options.help || cli.options.version) return 0
     if (!cli.matchedCommand) {
       if (args.length === 0) { cli.outputHelp(); return 0 }
-      throw new UsageError(`unknown command ${JSON.stringify(argv[0])}: see 'git lab --help'`)
+      throw new UsageError(`unknown command ${JSON.stringify(argv[0])}: see 'git lab -h'`)
     }
     await cli.runMatchedCommand()
     return (await pending) ?? 0
@@ -158,7 +158,7 @@ function report(e: unknown, ctx: Ctx): number {
     return e.exitCode
   }
   if (e instanceof Error && e.name === 'CACError') {
-    ctx.io.err(`git lab: ${e.message.replace(/`/g, "'")} (see 'git lab --help')\n`)
+    ctx.io.err(`git lab: ${e.message.replace(/`/g, "'")} (see 'git lab -h')\n`)
     return 2
   }
   ctx.io.err(`git lab: internal error, please report: ${(e as Error)?.stack ?? String(e)}\n`)

@@ -90,6 +90,11 @@ export async function submit(lab: Lab, o: SubmitOptions): Promise<Experiment> {
   return state.experiments[id]
 }
 
+/** The commit the worktree's HEAD is at (null in a bare repository or on an unborn branch). */
+export async function headCommit(lab: Lab): Promise<string | null> {
+  return lab.repo.topLevel ? lab.repo.head() : null
+}
+
 export interface ListOptions { limit?: number; idea?: string; status?: string; tag?: string }
 
 export async function listExperiments(lab: Lab, o: ListOptions = {}): Promise<Experiment[]> {

@@ -7,6 +7,8 @@ import type { Idea } from '../store/state.ts'
 import { TAG_RE } from '../store/ops/check.ts'
 import { reaches } from '../store/ops/idea-link.ts'
 
+export type { Idea }
+
 export function checkTags(tags: string[]): string[] {
   for (const t of tags) if (!TAG_RE.test(t)) throw new InvalidError(`invalid tag ${JSON.stringify(t)}: use letters, digits and _.:=-/ (at most 64)`)
   return [...new Set(tags)]

@@ -8,14 +8,14 @@ export function experimentJson(e: Experiment) {
     id: e.id, status: e.status, message: e.message, run: e.run, setup: e.setup, commit: e.commit, base: e.base,
     idea: e.idea, priority: e.priority, tags: e.tags, depends_on: e.depends_on, gpus: e.gpus, timeout: e.timeout,
     author: e.author, writer: e.writer, created_at: e.created_at, started_at: e.started_at, finished_at: e.finished_at,
-    exit_code: e.exit_code, reason: e.reason, attempt: e.attempt, metrics: e.metrics, notes: e.notes.map(note),
+    exit_code: e.exit_code, reason: e.reason, attempt: e.attempt, metrics: e.metrics, notes: e.notes.map(note), updated_at: e.updated_at,
   }
 }
 export type ExperimentJson = ReturnType<typeof experimentJson>
 
-export function ideaJson(i: Idea, children: string[] = []) {
+export function ideaJson(i: Idea) {
   return {
-    id: i.id, text: i.text, status: i.status, conclusion: i.conclusion, parents: i.parents, children,
+    id: i.id, text: i.text, status: i.status, conclusion: i.conclusion, parents: i.parents, children: i.children,
     tags: i.tags, notes: i.notes.map(note), author: i.author, writer: i.writer, created_at: i.created_at, updated_at: i.updated_at,
   }
 }

@@ -9,7 +9,7 @@ import type { Message } from '../store/state.ts'
 /** The names a message can be addressed to that mean "me". */
 export function myNames(lab: Lab): Set<string> {
   const id = lab.identity
-  return new Set(['all', id.writer, id.agent, id.role, id.agent ? null : id.author.name].filter((x): x is string => !!x))
+  return new Set(['all', id.writer, id.agent, id.role].filter((x): x is string => !!x))
 }
 
 const reader = (lab: Lab) => lab.identity.agent ?? lab.identity.writer ?? 'unknown'

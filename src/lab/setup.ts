@@ -15,6 +15,13 @@ export interface InitResult { writer: string; created: boolean; remote: string |
 
 export const labRefspec = (remote: string) => `+refs/lab/*:refs/remotes/${remote}/lab/*`
 
+/** True if the remote's fetch refspecs carry lab records (what init sets up). */
+export async function isLabRemote(lab: Lab, remote: string): Promise<boolean> {
+  const key = `remote.${remote}.fetch`
+  const escaped = key.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')
+  return ((await lab.repo.configMatching(`^${escaped}$`)).get(key) ?? []).includes(labRefspec(remote))
+}
+
 /** The folder holding the hook templates, next to the bundle (dist/) or the sources (src/lab/). */
 async function templatesDir(): Promise<string> {
   let dir = path.dirname(fileURLToPath(import.meta.url))
@@ -57,9 +64,7 @@ export async function init(lab: Lab, o: InitOptions = {}): Promise<InitResult> {
   if (o.remote && !remotes.includes(o.remote)) throw new NotFoundError(`no remote named ${JSON.stringify(o.remote)} (remotes: ${remotes.join(', ') || 'none'})`)
   if (remote) {
     await lab.repo.configSet('lab.remote', remote)
-    const key = `remote.${remote}.fetch`
-    const fetch = (await lab.repo.configMatching(`^remote\\.${remote.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\\.fetch$`)).get(key) ?? []
-    if (!fetch.includes(labRefspec(remote))) await lab.repo.configAdd(key, labRefspec(remote))
+    if (!(await isLabRemote(lab, remote))) await lab.repo.configAdd(`remote.${remote}.fetch`, labRefspec(remote))
   } else remote = null
   const hooksDir = await lab.repo.hooksDir()
   await mkdir(hooksDir, { recursive: true })

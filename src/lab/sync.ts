@@ -1,7 +1,7 @@
 // Sync through any git remote, the pre-push hook, status, and fsck.
 import { isDeepStrictEqual } from 'node:util'
 import type { Lab } from './lab.ts'
-import { labRefspec } from './setup.ts'
+import { labRefspec, isLabRemote } from './setup.ts'
 import { listMessages } from './messages.ts'
 import { LabError, UsageError } from '../errors.ts'
 import { parseTrailers, writerRef } from '../store/layout.ts'
@@ -20,11 +20,11 @@ async function seqAt(lab: Lab, sha: string | undefined): Promise<number> {
 }
 
 /** Operations of this writer that the remote-tracking ref does not have yet (null: no remote). */
-export async function unpushed(lab: Lab): Promise<number | null> {
+export async function unpushed(lab: Lab, remote = lab.remote): Promise<number | null> {
   const w = lab.identity.writer
-  if (!w || !lab.remote) return null
+  if (!w || !remote) return null
   const index = await lab.index()
-  return Math.max(0, (await seqAt(lab, index.refs[writerRef(w)])) - (await seqAt(lab, index.refs[`refs/remotes/${lab.remote}/lab/w/${w}`])))
+  return Math.max(0, (await seqAt(lab, index.refs[writerRef(w)])) - (await seqAt(lab, index.refs[`refs/remotes/${remote}/lab/w/${w}`])))
 }
 
 export interface SyncResult { remote: string; pushed: number; new_ops: number; writers: number }
@@ -39,7 +39,7 @@ export async function sync(lab: Lab, remote?: string): Promise<SyncResult> {
     throw new LabError(`cannot fetch from ${r}: ${(e as Error).message}`)
   }
   const index = await lab.index()
-  const pending = r === lab.remote ? await unpushed(lab) : null
+  const pending = await unpushed(lab, r)
   if (index.refs[writerRef(w)]) {
     try {
       await lab.repo.push(r, [`${writerRef(w)}:${writerRef(w)}`])
@@ -55,9 +55,11 @@ export async function sync(lab: Lab, remote?: string): Promise<SyncResult> {
 export async function hookPrePush(lab: Lab, remote: string | undefined, url: string | undefined): Promise<boolean> {
   const w = lab.identity.writer
   if (!w || !(remote || url)) return false
-  if (!(await lab.repo.revParse(writerRef(w)))) return false
-  const target = remote && (await lab.repo.remotes()).includes(remote) ? remote : (url ?? remote!)
-  await lab.repo.push(target, [`${writerRef(w)}:${writerRef(w)}`])
+  void url
+  if (!remote || !(await lab.repo.revParse(writerRef(w)))) return false
+  // Only remotes set up for the lab ('git lab init --remote'): a push to a public mirror carries no lab records.
+  if (!(await isLabRemote(lab, remote))) return false
+  await lab.repo.push(remote, [`${writerRef(w)}:${writerRef(w)}`])
   return true
 }
 

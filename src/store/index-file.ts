@@ -7,10 +7,15 @@ import type { State } from './state.ts'
 import { emptyState } from './state.ts'
 import type { Rejected, WriterCursor } from './fold.ts'
 
+import { KINDS } from './ops/index.ts'
+
 export const INDEX_VERSION = 1
+/** An index made by a version that knew other operation kinds may have skipped ops this one can read. */
+export const KINDS_KEY = [...KINDS.keys()].sort().join(',')
 
 export interface IndexData {
   version: number
+  kinds: string
   /** every writer ref (local and remote-tracking) -> sha, as read when this index was made */
   refs: Record<string, string>
   /** writer -> the tip whose tree was folded */
@@ -29,7 +34,7 @@ export interface IndexData {
 }
 
 export const emptyIndex = (): IndexData => ({
-  version: INDEX_VERSION, refs: {}, chosen: {}, cursors: {}, max_key: null, op_count: 0, rejected: [], warnings: [],
+  version: INDEX_VERSION, kinds: KINDS_KEY, refs: {}, chosen: {}, cursors: {}, max_key: null, op_count: 0, rejected: [], warnings: [],
   ops_file: null, ops_bytes: 0, state: emptyState(),
 })
 
@@ -41,7 +46,7 @@ export class IndexFiles {
   async load(): Promise<IndexData | null> {
     try {
       const data = JSON.parse(await readFile(path.join(this.dir, 'index.json'), 'utf8')) as IndexData
-      return data.version === INDEX_VERSION && data.state ? data : null
+      return data.version === INDEX_VERSION && data.kinds === KINDS_KEY && data.state ? data : null
     } catch {
       return null
     }

@@ -40,6 +40,8 @@ export interface Idea {
   status: IdeaStatus
   conclusion: string | null
   parents: string[]
+  /** derived from the parents of other ideas, kept by the fold */
+  children: string[]
   tags: string[]
   notes: Note[]
   author: string

@@ -115,6 +115,7 @@ t.test('cancel, tag, note, ideas, messages, status', async t => {
   t.same(kid2.parents, [root.id, kid.id])
   t.match((await lab(r, ['idea', 'link', root.id, '--parent', kid2.id])).err, /cycle/)
   t.same((await labJson(r, ['idea', 'show', root.id])).children.sort(), [kid.id, kid2.id].sort())
+  t.same((await labJson(r, ['idea', 'note', kid.id, 'n'])).children, [kid2.id], 'every idea JSON carries its children')
   t.match(await labJson(r, ['idea', 'conclude', kid.id, 'it works']), { status: 'concluded', conclusion: 'it works' })
   t.match(await labJson(r, ['idea', 'abandon', kid2.id, 'too slow']), { status: 'abandoned', conclusion: 'too slow' })
   t.same((await labJson(r, ['idea', 'note', root.id, 'remember this'])).notes.map((n: any) => n.text), ['remember this'])

@@ -53,6 +53,11 @@ t.test('the pre-push hook chains an existing hook and never blocks a push', asyn
   a.git('push', '-q', 'origin', 'main')
   t.match(readFileSync(marker, 'utf8'), /^refs\/heads\/main [0-9a-f]{40} refs\/heads\/main [0-9a-f]{40}\norigin\n$/, 'chained hook got the same stdin and args')
   t.equal(git(remote.dir, ['for-each-ref', '--format=%(refname)', 'refs/lab/'], remote.env).trim().split('\n').length, 1)
+  // a remote not set up for the lab (a public mirror) gets no lab records
+  const mirror = makeRepo(t, { bare: true })
+  a.git('remote', 'add', 'mirror', mirror.dir)
+  a.git('push', '-q', 'mirror', 'main')
+  t.equal(git(mirror.dir, ['for-each-ref', 'refs/lab/'], mirror.env), '')
   // a failing existing hook still blocks the push, as it did before
   writeFileSync(path.join(a.dir, '.git/hooks/pre-push.lab-chained'), '#!/bin/sh\nexit 1\n', { mode: 0o755 })
   a.git('commit', '-q', '--allow-empty', '-m', 'x')

@@ -4,7 +4,7 @@ import { json } from '../io.ts'
 import { withLab, need, many } from '../open.ts'
 import { linkIdea } from '../../lab/ideas.ts'
 import { ideaJson } from '../../lab/json.ts'
-import type { Idea } from '../../store/state.ts'
+import type { Idea } from '../../lab/ideas.ts'
 import { UsageError } from '../../errors.ts'
 
 export async function run(ctx: Ctx, args: string[], o: Record<string, unknown>) {

@@ -11,14 +11,12 @@ export async function run(ctx: Ctx, args: string[], o: Record<string, unknown>) 
   need(args.slice(1), 1, 'idea show ID')
   const r = await withLab(ctx, async lab => {
     const idea = await getIdea(lab, args[1])
-    const s = await lab.state()
-    const children = Object.values(s.ideas).filter(c => c.parents.includes(idea.id)).map(c => c.id).sort()
-    return { idea, children, experiments: await listExperiments(lab, { idea: idea.id }) }
+    return { idea, experiments: await listExperiments(lab, { idea: idea.id }) }
   })
-  if (o.json) return json(ctx.io, { ...ideaJson(r.idea, r.children), experiments: r.experiments.map(experimentJson) })
+  if (o.json) return json(ctx.io, { ...ideaJson(r.idea), experiments: r.experiments.map(experimentJson) })
   const i = r.idea
   let t = `idea ${i.id} (${i.status})\n${i.text}\n\n`
-  t += `parents:   ${list(i.parents)}\nchildren:  ${list(r.children)}\ntags:      ${list(i.tags)}\nauthor:    ${i.author}\ncreated:   ${i.created_at}\n`
+  t += `parents:   ${list(i.parents)}\nchildren:  ${list(i.children)}\ntags:      ${list(i.tags)}\nauthor:    ${i.author}\ncreated:   ${i.created_at}\n`
   if (i.conclusion) t += `${i.status === 'abandoned' ? 'reason' : 'conclusion'}:${i.status === 'abandoned' ? '    ' : ''} ${i.conclusion}\n`
   if (r.experiments.length) t += `\nexperiments:\n` + r.experiments.map(e => `  ${e.id}  ${e.status.padEnd(10)} ${oneLine(e.message)}\n`).join('')
   if (i.notes.length) t += `\nnotes:\n` + i.notes.map(n => `  ${n.time}  ${n.author}\n    ${n.text.replace(/\n/g, '\n    ')}\n`).join('')

@@ -2,7 +2,7 @@
 import type { Ctx } from '../io.ts'
 import { json } from '../io.ts'
 import { withLab, text, int } from '../open.ts'
-import { listExperiments } from '../../lab/experiments.ts'
+import { listExperiments, headCommit } from '../../lab/experiments.ts'
 import { experimentJson } from '../../lab/json.ts'
 import { age, oneLine, table } from '../format.ts'
 
@@ -10,7 +10,7 @@ export async function run(ctx: Ctx, _args: string[], o: Record<string, unknown>)
   const limit = int('limit', o.limit) ?? 30
   const r = await withLab(ctx, async lab => ({
     list: await listExperiments(lab, { limit, idea: text(o.idea), status: text(o.status), tag: text(o.tag) }),
-    head: lab.repo.topLevel ? await lab.repo.head() : null,
+    head: await headCommit(lab),
   }))
   if (o.json) return json(ctx.io, r.list.map(e => ({ ...experimentJson(e), at_head: !!r.head && e.commit === r.head })))
   if (!r.list.length) return ctx.io.out("No experiments yet: 'git lab submit -m \"...\" --run \"...\"'\n")

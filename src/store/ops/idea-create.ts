@@ -11,9 +11,10 @@ export const ideaCreate: OpKind = {
     const parents = strs(op.payload.parents).filter(p => s.ideas[p])
     s.ideas[op.entity] = {
       id: op.entity, text: String(op.payload.text), status: 'open', conclusion: null,
-      parents: [...new Set(parents)], tags: [...new Set(strs(op.payload.tags))], notes: [],
+      parents: [...new Set(parents)], children: [], tags: [...new Set(strs(op.payload.tags))], notes: [],
       author: op.author, writer: op.writer, created_at: op.time, updated_at: op.time,
     }
+    for (const p of s.ideas[op.entity].parents) s.ideas[p].children.push(op.entity)
     const dropped = strs(op.payload.parents).filter(p => !parents.includes(p))
     if (dropped.length) s.skipped.push({ op: op.id, reason: `unknown parent ideas dropped: ${dropped.join(', ')}` })
     return null

@@ -28,6 +28,7 @@ export const ideaLink: OpKind = {
     if (idea.parents.includes(parent)) return null
     if (reaches(s, parent, op.entity)) return `linking ${op.entity} under ${parent} would make a cycle`
     idea.parents.push(parent)
+    s.ideas[parent].children.push(op.entity)
     idea.updated_at = op.time
     return null
   },
