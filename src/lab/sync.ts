@@ -4,7 +4,7 @@ import type { Lab } from './lab.ts'
 import { labRefspec, isLabRemote } from './setup.ts'
 import { listMessages } from './messages.ts'
 import { LabError, UsageError } from '../errors.ts'
-import { parseTrailers, writerRef } from '../store/layout.ts'
+import { parseTrailers, writerOfRef, writerRef } from '../store/layout.ts'
 import { STATUSES } from '../store/state.ts'
 
 function pickRemote(lab: Lab, given?: string): string {
@@ -81,14 +81,27 @@ export async function status(lab: Lab) {
   }
 }
 
+/** Writers whose refs are not all on one chain (a copied .git sharing a writer id): only the chosen tip is read. */
+async function divergedWriters(lab: Lab, refs: Record<string, string>, chosen: Record<string, string>): Promise<string[]> {
+  const out: string[] = []
+  for (const [ref, sha] of Object.entries(refs)) {
+    const w = writerOfRef(ref)!.writer
+    if (chosen[w] && sha !== chosen[w] && !(await lab.repo.isAncestor(sha, chosen[w]))) {
+      out.push(`writer ${w}: ${ref} has diverged from the log that is read (${chosen[w].slice(0, 12)}); its other records are hidden. Give one clone a new writer id: git config --unset lab.writer && git lab init`)
+    }
+  }
+  return out
+}
+
 export async function fsck(lab: Lab, opts: { rebuild?: boolean } = {}) {
   const current = await lab.index()
   const fresh = await lab.store.rebuild(!!opts.rebuild)
+  const diverged = await divergedWriters(lab, fresh.refs, fresh.chosen)
   return {
     writers: Object.keys(fresh.chosen).length,
     operations: fresh.op_count,
     rejected: fresh.rejected,
-    warnings: fresh.warnings,
+    warnings: [...fresh.warnings, ...diverged],
     skipped: fresh.state.skipped,
     index_consistent: isDeepStrictEqual(current.state, fresh.state),
     rebuilt: !!opts.rebuild,

@@ -180,7 +180,9 @@ export class Store {
     let index = await this.refresh()
     for (let attempt = 0; attempt < 100; attempt++) {
       const old = index.refs[ref] ?? null
-      const cursor = await this.cursorOf(index, opts.writer, old)
+      // No local ref but this writer's log exists on a remote (a re-clone keeping its writer id): continue it.
+      const parent = old ?? index.chosen[opts.writer] ?? null
+      const cursor = await this.cursorOf(index, opts.writer, parent)
       const base = Math.max(index.state.max_lamport, cursor.last_lamport)
       const time = opts.author.when.toISOString()
       const author = `${opts.author.name} <${opts.author.email}>`
@@ -190,16 +192,16 @@ export class Store {
       }))
       const last = ops[ops.length - 1]
       const files = ops.map(op => ({ path: opPath(op.seq), data: JSON.stringify(op) + '\n' }))
-      if (!old) files.unshift({ path: FORMAT_PATH, data: `${FORMAT}\n` })
+      if (!parent) files.unshift({ path: FORMAT_PATH, data: `${FORMAT}\n` })
       const snaps = opts.snapshots ?? []
       const shas = await this.repo.writeCommits([
         ...snaps.map(s => s.spec),
-        { from: old, merges: snaps.map((_, i) => `:${i + 1}`), files, message: commitMessage(opts.summary, last.seq, last.lamport), author: opts.author },
+        { from: parent, merges: snaps.map((_, i) => `:${i + 1}`), files, message: commitMessage(opts.summary, last.seq, last.lamport), author: opts.author },
       ])
       snaps.forEach((s, i) => { if (shas[i] !== s.sha) throw new Error(`snapshot commit ${shas[i]} differs from the expected ${s.sha}`) })
       const tip = shas[shas.length - 1]
       if (await this.repo.updateRef(ref, tip, old)) {
-        await this.afterWrite(index, ref, old, tip, ops)
+        await this.afterWrite(index, ref, parent, tip, ops)
         return ops
       }
       index = await this.refresh()
@@ -217,9 +219,9 @@ export class Store {
   }
 
   /** Folds our own just-written ops without re-reading them from git, when nothing else moved. */
-  private async afterWrite(index: IndexData, ref: string, old: string | null, tip: string, ops: Op[]): Promise<void> {
+  private async afterWrite(index: IndexData, ref: string, parent: string | null, tip: string, ops: Op[]): Promise<void> {
     const w = ops[0].writer
-    if ((index.chosen[w] ?? null) !== old) { await this.refresh(); return }
+    if ((index.chosen[w] ?? null) !== parent) { await this.refresh(); return }
     const next: IndexData = { ...index, refs: { ...index.refs, [ref]: tip }, chosen: { ...index.chosen, [w]: tip }, cursors: { ...index.cursors } }
     const r = checkWriterOps(index.cursors[w] ?? { last_seq: 0, last_lamport: 0 }, w, ops.map(op => ({ seq: op.seq, json: op })))
     next.cursors[w] = r.cursor

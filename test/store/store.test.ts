@@ -74,6 +74,25 @@ t.test('random writes and syncs across three clones: incremental index = rebuild
   t.equal(states[0].log.length, ids.length)
 })
 
+t.test('a re-clone that keeps its writer id continues its log instead of forking it', async t => {
+  const remote = makeRepo(t, { bare: true })
+  const a = makeRepo(t)
+  a.git('remote', 'add', 'origin', remote.dir)
+  a.git('push', '-q', 'origin', 'main')
+  await init(a)
+  await labJson(a, ['idea', 'new', 'one'])
+  await lab(a, ['sync'])
+  const again = makeRepo(t, { clone: remote.dir })
+  again.git('config', 'lab.writer', a.git('config', 'lab.writer').trim())
+  await init(again)
+  again.git('fetch', '-q', 'origin')
+  await labJson(again, ['idea', 'new', 'two'])
+  t.equal((await lab(again, ['sync'])).code, 0, 'fast-forward push')
+  await lab(a, ['sync'])
+  t.same((await labJson(a, ['idea', 'list'])).map((i: any) => i.text).sort(), ['one', 'two'])
+  t.equal((await lab(a, ['fsck'])).code, 0)
+})
+
 t.test('hostile or corrupt records in another writer\'s log are skipped, reported, never fatal', async t => {
   const remote = makeRepo(t, { bare: true })
   const a = makeRepo(t)
@@ -116,6 +135,17 @@ t.test('hostile or corrupt records in another writer\'s log are skipped, reporte
   const f = await lab(a, ['fsck'])
   t.equal(f.code, 1, 'fsck exits non-zero when it found problems')
   for (const re of [/evil\/2: .*JSON/, /evil\/3: unknown operation type/, /evil\/4: lamport clock jumps/, /evil\/5: writer/, /evil\/6: .*too large/, /evil\/7: .*commit/, /unexpected path "ops\/zz\/escape.json"/]) t.match(f.out, re)
+  // a clone copied with its .git shares the writer id: fsck names the divergence
+  const copy = makeRepo(t, { clone: remote.dir, name: 'Cop' })
+  copy.git('config', 'lab.writer', a.git('config', 'lab.writer').trim())
+  await lab(copy, ['init'])
+  copy.git('fetch', '-q', 'origin')
+  await labJson(copy, ['idea', 'new', 'from the copy'])
+  await labJson(a, ['idea', 'new', 'from the original'])
+  await lab(a, ['sync'])
+  copy.git('push', '-q', '--force', 'origin', `refs/lab/w/${a.git('config', 'lab.writer').trim()}`)
+  a.git('fetch', '-q', 'origin')
+  t.match((await lab(a, ['fsck'])).out, /warning: writer [0-9a-f]{8}: refs\/remotes\/origin\/lab\/w\/[0-9a-f]{8} has diverged/)
   // a newer format is refused with a clear error
   const repo2 = await Repo.open(evil.dir, evil.env)
   const [future] = await repo2.writeCommits([{ files: [{ path: 'format', data: '2\n' }], message: 'future\n\nLab-Seq: 1\nLab-Lamport: 1\n', author: ident }])
