@@ -1,0 +1,37 @@
+// Start-up cost: `git lab --version` (the built binary, run directly) against `git --version` and `node -e 0`.
+// NODE_EXTRA_CA_CERTS is emptied for `node -e 0` as the binary's shebang does, so both pay the same node start.
+//
+//   node scripts/bench/version.mjs [--runs 20]
+import path from 'node:path'
+import { BIN, emit, ensureBuilt, header, interleave, isMain, labEnv, ratio, run, table, timeRun, verdict, workspace } from './lib.mjs'
+
+export async function main(argv = process.argv.slice(2)) {
+  const i = argv.indexOf('--runs')
+  const runs = i >= 0 ? Number(argv[i + 1]) : 20
+  ensureBuilt()
+  header('version: start-up', `median of ${runs}`)
+  const tmp = workspace('lab-bench-version-')
+  const env = labEnv(path.join(tmp, 'home'))
+  const version = run(BIN, ['--version'], { cwd: tmp, env }).trim()
+  console.log(`git lab --version prints ${JSON.stringify(version)}`)
+  const r = await interleave([
+    { name: 'lab', fn: () => timeRun(BIN, ['--version'], { cwd: tmp, env }) },
+    { name: 'git', fn: () => timeRun('git', ['--version'], { cwd: tmp, env }) },
+    { name: 'node', fn: () => timeRun(process.execPath, ['-e', '0'], { cwd: tmp, env }) },
+    { name: 'nodeCerts', fn: () => timeRun(process.execPath, ['-e', '0'], { cwd: tmp, env: { ...env, NODE_EXTRA_CA_CERTS: process.env.NODE_EXTRA_CA_CERTS ?? '' } }) },
+  ], runs, 2)
+  const rows = [
+    ['git lab --version', r.lab],
+    ['git --version', r.git, `ratio ${ratio(r.lab.median, r.git.median)}`],
+    ['node -e 0', r.node, `ratio ${ratio(r.lab.median, r.node.median)}`],
+  ]
+  if (process.env.NODE_EXTRA_CA_CERTS) rows.push([`node -e 0 with NODE_EXTRA_CA_CERTS=${process.env.NODE_EXTRA_CA_CERTS} (for reference)`, r.nodeCerts])
+  table(`start-up (median of ${runs})`, rows)
+  console.log()
+  const goals = [verdict('git lab --version', r.lab.median, 80)]
+  const result = { runs, times: r, goals }
+  emit('version', result)
+  return result
+}
+
+if (isMain(import.meta.url)) await main()
