@@ -12,4 +12,4 @@ export interface Ctx {
   io: IO
 }
 
-export const json = (io: IO, value: unknown) => io.out(JSON.stringify(value, null, 2) + '\n')
+export const json = (io: IO, value: unknown) => io.out(JSON.stringify(value, null, io.isTTY ? 2 : undefined) + '\n')

@@ -9,7 +9,9 @@ interface Pending { resolve: (o: GitObject | null) => void; reject: (e: Error) =
 /** One git process with its own queue and buffer, so a closed process never answers for a new one. */
 class Batch {
   readonly child: ChildProcessWithoutNullStreams
+  /** pending requests; queue[head] is the next answer (array shift() is O(n) per call) */
   private queue: Pending[] = []
+  private head = 0
   private buf: Buffer = Buffer.alloc(0)
   /** the object being read: header parsed, body still arriving */
   private current: { head: GitObject; need: number; parts: Buffer[] | null } | null = null
@@ -23,7 +25,9 @@ class Batch {
     const fail = (why: string) => {
       this.dead = true
       const err = new GitError(`git cat-file: ${why}${stderr ? ': ' + stderr.trim() : ''}`)
-      for (const p of this.queue.splice(0)) p.reject(err)
+      for (const p of this.queue.splice(this.head)) p.reject(err)
+      this.queue = []
+      this.head = 0
     }
     child.on('error', e => fail(e.message))
     child.on('close', () => fail('exited early'))
@@ -33,7 +37,7 @@ class Batch {
 
   read(spec: string, maxSize: number): Promise<GitObject | null> {
     return new Promise((resolve, reject) => {
-      if (this.queue.length === 0) this.setRef(true)
+      if (this.head === this.queue.length) this.setRef(true)
       this.queue.push({ resolve, reject, maxSize })
       this.child.stdin.write(spec + '\n')
     })
@@ -51,8 +55,12 @@ class Batch {
   }
 
   private shift(): Pending {
-    const p = this.queue.shift()!
-    if (this.queue.length === 0) this.setRef(false)
+    const p = this.queue[this.head++]
+    if (this.head === this.queue.length) {
+      this.queue = []
+      this.head = 0
+      this.setRef(false)
+    }
     return p
   }
 
@@ -70,7 +78,7 @@ class Batch {
         }
         const [sha, type, sizeText] = line.split(' ')
         const size = Number(sizeText)
-        this.current = { head: { sha, type, size, data: null }, need: size + 1, parts: size <= this.queue[0].maxSize ? [] : null }
+        this.current = { head: { sha, type, size, data: null }, need: size + 1, parts: size <= this.queue[this.head].maxSize ? [] : null }
       }
       const cur = this.current
       const take = Math.min(cur.need, this.buf.length)

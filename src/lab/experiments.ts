@@ -2,6 +2,7 @@
 import type { Lab } from './lab.ts'
 import { newId } from './lab.ts'
 import { resolveId } from './ids.ts'
+import { newestFirst } from './order.ts'
 import { checkTags, checkText } from './ideas.ts'
 import { ConflictError, InvalidError, NotFoundError } from '../errors.ts'
 import { STATUSES, TERMINAL, type Experiment } from '../store/state.ts'
@@ -103,7 +104,7 @@ export async function listExperiments(lab: Lab, o: ListOptions = {}): Promise<Ex
   const idea = o.idea ? resolveId('idea', s.ideas, o.idea) : null
   const list = Object.values(s.experiments)
     .filter(e => (!idea || e.idea === idea) && (!o.status || e.status === o.status) && (!o.tag || e.tags.includes(o.tag)))
-    .sort((a, b) => b.created_at.localeCompare(a.created_at) || (a.id < b.id ? -1 : 1))
+    .sort(newestFirst)
   return o.limit && o.limit > 0 ? list.slice(0, o.limit) : list
 }
 

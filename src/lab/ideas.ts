@@ -6,6 +6,7 @@ import { InvalidError } from '../errors.ts'
 import type { Idea } from '../store/state.ts'
 import { TAG_RE } from '../store/ops/check.ts'
 import { reaches } from '../store/ops/idea-link.ts'
+import { newestFirst } from './order.ts'
 
 export type { Idea }
 
@@ -38,7 +39,7 @@ export async function listIdeas(lab: Lab, opts: { status?: string; tag?: string 
   const s = await lab.state()
   return Object.values(s.ideas)
     .filter(i => (!opts.status || i.status === opts.status) && (!opts.tag || i.tags.includes(opts.tag)))
-    .sort((a, b) => b.created_at.localeCompare(a.created_at) || a.id.localeCompare(b.id))
+    .sort(newestFirst)
 }
 
 export async function resolveIdea(lab: Lab, id: string, status: 'concluded' | 'abandoned' | 'open', text: string): Promise<Idea> {

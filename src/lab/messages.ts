@@ -3,6 +3,7 @@ import type { Lab } from './lab.ts'
 import { newId } from './lab.ts'
 import { checkText } from './ideas.ts'
 import { resolveId } from './ids.ts'
+import { newestFirst } from './order.ts'
 import { InvalidError } from '../errors.ts'
 import type { Message } from '../store/state.ts'
 
@@ -32,7 +33,7 @@ export async function listMessages(lab: Lab, opts: { unread?: boolean; all?: boo
     .map(m => ({ ...m, to_me: names.has(m.to), unread: names.has(m.to) && !m.read_by.includes(me) && m.from !== lab.identity.name }))
     .filter(m => opts.all || m.to_me || m.from === lab.identity.name)
     .filter(m => !opts.unread || m.unread)
-    .sort((a, b) => b.created_at.localeCompare(a.created_at) || (a.id < b.id ? -1 : 1))
+    .sort(newestFirst)
 }
 
 /** Marks messages read by me: the given ids, or every unread one. Returns how many were marked. */

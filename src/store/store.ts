@@ -177,7 +177,8 @@ export class Store {
    */
   async append(drafts: Draft[], opts: AppendOptions): Promise<Op[]> {
     const ref = writerRef(opts.writer)
-    let index = await this.refresh()
+    // The index this command already refreshed is good enough to try: compare-and-swap catches a stale one.
+    let index = this.index ?? await this.refresh()
     for (let attempt = 0; attempt < 100; attempt++) {
       const old = index.refs[ref] ?? null
       // No local ref but this writer's log exists on a remote (a re-clone keeping its writer id): continue it.
