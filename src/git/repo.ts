@@ -59,17 +59,8 @@ export class Repo {
 
   // ---- config ----
   /** All config entries whose key matches the regexp, as key -> values (last wins in git's own reading). */
-  async configMatching(regexp: string): Promise<Map<string, string[]>> {
-    const r = await this.git(['config', '-z', '--get-regexp', regexp], { ok: [1] })
-    const map = new Map<string, string[]>()
-    for (const rec of r.stdout.toString('utf8').split('\0')) {
-      if (!rec) continue
-      const nl = rec.indexOf('\n')
-      const key = nl < 0 ? rec : rec.slice(0, nl)
-      const value = nl < 0 ? '' : rec.slice(nl + 1)
-      map.set(key, [...(map.get(key) ?? []), value])
-    }
-    return map
+  configMatching(regexp: string): Promise<Map<string, string[]>> {
+    return configMatchingAt(this.cwd, this.env, regexp)
   }
   async configSet(key: string, value: string): Promise<void> { await this.git(['config', '--local', key, value]) }
   async configAdd(key: string, value: string): Promise<void> { await this.git(['config', '--local', '--add', key, value]) }
@@ -203,4 +194,17 @@ export class Repo {
   async push(remote: string, refspecs: string[]): Promise<void> {
     await this.git(['push', '--quiet', '--no-verify', remote, ...refspecs])
   }
+}
+
+/** Config lookup that needs no Repo, so it can run alongside Repo.open at start-up. */
+export async function configMatchingAt(cwd: string, env: NodeJS.ProcessEnv, regexp: string): Promise<Map<string, string[]>> {
+  const r = await runGit(['config', '-z', '--get-regexp', regexp], { cwd, env, ok: [1] })
+  const map = new Map<string, string[]>()
+  for (const rec of r.stdout.toString('utf8').split('\0')) {
+    if (!rec) continue
+    const nl = rec.indexOf('\n')
+    const key = nl < 0 ? rec : rec.slice(0, nl)
+    map.set(key, [...(map.get(key) ?? []), nl < 0 ? '' : rec.slice(nl + 1)])
+  }
+  return map
 }

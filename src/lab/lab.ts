@@ -1,6 +1,6 @@
 // The domain API's core: one open lab (a repo, its store, who is writing), shared by CLI, server, worker and MCP.
 import { randomBytes } from 'node:crypto'
-import { Repo } from '../git/repo.ts'
+import { Repo, configMatchingAt } from '../git/repo.ts'
 import type { CommitSpec, Ident } from '../git/fast-import.ts'
 import { Store } from '../store/store.ts'
 import type { Draft } from '../store/op.ts'
@@ -38,8 +38,11 @@ export class Lab {
 
   static async open(opts: LabOptions): Promise<Lab> {
     const env = opts.env ?? process.env
-    const repo = await Repo.open(opts.cwd, env)
-    const config = await repo.configMatching('^(lab|user)\\.')
+    // Both at once: start-up is a chain of short git processes, and this one does not depend on the other.
+    const [repo, config] = await Promise.all([
+      Repo.open(opts.cwd, env),
+      configMatchingAt(opts.cwd, env, '^(lab|user)\\.').catch(() => new Map<string, string[]>()),
+    ])
     return new Lab(repo, config, env, opts.now ?? (() => new Date()))
   }
 

@@ -37,8 +37,8 @@ export class Store {
 
   /** The index, brought up to date with the refs as they are now. */
   async refresh(): Promise<IndexData> {
-    const refs = await this.writerRefs()
-    this.index ??= await this.files.load()
+    const [refs, loaded] = await Promise.all([this.writerRefs(), this.index ? null : this.files.load()])
+    this.index ??= loaded
     if (this.index && sameRefs(this.index.refs, refs)) return this.index
     this.index = await this.update(this.index ?? emptyIndex(), refs, this.index === null)
     return this.index

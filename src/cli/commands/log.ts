@@ -8,11 +8,19 @@ import { age, oneLine, table } from '../format.ts'
 
 export async function run(ctx: Ctx, _args: string[], o: Record<string, unknown>) {
   const limit = int('limit', o.limit) ?? 30
-  const r = await withLab(ctx, async lab => ({
-    list: await listExperiments(lab, { limit, idea: text(o.idea), status: text(o.status), tag: text(o.tag) }),
-    head: await headCommit(lab),
-  }))
-  if (o.json) return json(ctx.io, r.list.map(e => ({ ...experimentJson(e), at_head: !!r.head && e.commit === r.head })))
+  const r = await withLab(ctx, async lab => {
+    const [list, head] = await Promise.all([
+      listExperiments(lab, { limit, idea: text(o.idea), status: text(o.status), tag: text(o.tag) }), headCommit(lab),
+    ])
+    return { list, head }
+  })
+  if (o.json) {
+    return json(ctx.io, r.list.map(e => {
+      const j: ReturnType<typeof experimentJson> & { at_head?: boolean } = experimentJson(e)
+      j.at_head = !!r.head && e.commit === r.head
+      return j
+    }))
+  }
   if (!r.list.length) return ctx.io.out("No experiments yet: 'git lab submit -m \"...\" --run \"...\"'\n")
   const now = ctx.now()
   ctx.io.out(table(r.list.map(e => [
