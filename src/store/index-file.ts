@@ -1,15 +1,20 @@
-// The local index under .git/lab/: the folded state, the ref states it was built from, and an op log for refolds.
-import { readFile, writeFile, rename, mkdir, readdir, rm, open } from 'node:fs/promises'
+// The local index under .git/lab/: the ref states it was built from (index.json, small), a snapshot of the folded
+// state (state-*.json, rewritten now and then), and an append-only op log. A load replays the log past the snapshot,
+// so a write costs the size of its ops, not the size of the lab.
+import { readFile, writeFile, rename, mkdir, readdir, rm, open, stat } from 'node:fs/promises'
 import path from 'node:path'
 import { randomBytes } from 'node:crypto'
-import type { Op } from './op.ts'
+import { compareOps, type Op } from './op.ts'
+import { applyOps } from './fold.ts'
 import type { State } from './state.ts'
 import { emptyState } from './state.ts'
 import type { Rejected, WriterCursor } from './fold.ts'
 
 import { KINDS } from './ops/index.ts'
 
-export const INDEX_VERSION = 1
+export const INDEX_VERSION = 2
+/** Op-log bytes past the snapshot after which the next save writes a new snapshot. */
+export const SNAPSHOT_EVERY = 2 * 1024 * 1024
 /** An index made by a version that knew other operation kinds may have skipped ops this one can read. */
 export const KINDS_KEY = [...KINDS.keys()].sort().join(',')
 
@@ -30,13 +35,20 @@ export interface IndexData {
   /** append-only file of every valid op, and how many of its bytes this index covers */
   ops_file: string | null
   ops_bytes: number
+  /** the state snapshot, how many op-log bytes it includes, and its fold position (null: write one at the next save) */
+  state_file: string | null
+  state_at: number
+  state_key: [number, string, number] | null
   state: State
 }
 
 export const emptyIndex = (): IndexData => ({
   version: INDEX_VERSION, kinds: KINDS_KEY, refs: {}, chosen: {}, cursors: {}, max_key: null, op_count: 0, rejected: [], warnings: [],
-  ops_file: null, ops_bytes: 0, state: emptyState(),
+  ops_file: null, ops_bytes: 0, state_file: null, state_at: 0, state_key: null, state: emptyState(),
 })
+
+const after = (op: Op, key: [number, string, number] | null) =>
+  !key || compareOps(op, { lamport: key[0], writer: key[1], seq: key[2] } as Op) > 0
 
 const rand = () => randomBytes(6).toString('hex')
 
@@ -45,19 +57,53 @@ export class IndexFiles {
 
   async load(): Promise<IndexData | null> {
     try {
-      const data = JSON.parse(await readFile(path.join(this.dir, 'index.json'), 'utf8')) as IndexData
-      return data.version === INDEX_VERSION && data.kinds === KINDS_KEY && data.state ? data : null
+      const meta = JSON.parse(await readFile(path.join(this.dir, 'index.json'), 'utf8')) as IndexData
+      if (meta.version !== INDEX_VERSION || meta.kinds !== KINDS_KEY || !meta.state_file) return null
+      const state = JSON.parse(await readFile(path.join(this.dir, meta.state_file), 'utf8')) as State
+      if (meta.ops_bytes > meta.state_at) {
+        // The tail: ops applied in order since the snapshot. Lines this index does not cover (another process's
+        // appends, duplicates) are filtered exactly as a refold filters them.
+        const tail = await this.readOps(meta, meta.state_at)
+        if (!tail) return null
+        applyOps(state, tail.filter(op => after(op, meta.state_key)).sort(compareOps))
+      }
+      return { ...meta, state }
     } catch {
       return null
     }
   }
 
-  /** Writes atomically (rename), so concurrent readers see an old or a new index, never half of one. */
+  /** Writes the small index.json atomically (rename); the state snapshot only when asked or when the tail grew. */
   async save(index: IndexData): Promise<void> {
     await mkdir(this.dir, { recursive: true })
-    const tmp = path.join(this.dir, `index.json.${process.pid}.${rand()}`)
-    await writeFile(tmp, JSON.stringify(index))
-    await rename(tmp, path.join(this.dir, 'index.json'))
+    if (!index.state_file || index.ops_bytes - index.state_at > SNAPSHOT_EVERY) {
+      const name = `state-${rand()}.json`
+      await this.writeAtomic(name, JSON.stringify(index.state))
+      const old = index.state_file
+      index.state_file = name
+      index.state_at = index.ops_bytes
+      index.state_key = index.max_key
+      if (old) await this.pruneStates(name)
+    }
+    const { state, ...meta } = index
+    void state
+    await this.writeAtomic('index.json', JSON.stringify(meta))
+  }
+
+  private async writeAtomic(name: string, text: string): Promise<void> {
+    const tmp = path.join(this.dir, `${name}.${process.pid}.${rand()}`)
+    await writeFile(tmp, text)
+    await rename(tmp, path.join(this.dir, name))
+  }
+
+  /** Old snapshots go once no concurrent reader can still be about to open them. */
+  private async pruneStates(keep: string): Promise<void> {
+    const names = await readdir(this.dir).catch(() => [] as string[])
+    const now = Date.now()
+    await Promise.all(names.filter(n => /^state-[0-9a-f]+\.json$/.test(n) && n !== keep).map(async n => {
+      const s = await stat(path.join(this.dir, n)).catch(() => null)
+      if (s && now - s.mtimeMs > 60_000) await rm(path.join(this.dir, n), { force: true })
+    }))
   }
 
   /** Appends ops to the index's op log (a new log when `fresh`); updates ops_file/ops_bytes. */
@@ -79,14 +125,16 @@ export class IndexFiles {
   }
 
   /** The ops an index covers, or null if its log is gone (then the caller rebuilds). */
-  async loadOps(index: IndexData): Promise<Op[] | null> {
+  loadOps(index: IndexData): Promise<Op[] | null> { return this.readOps(index, 0) }
+
+  private async readOps(index: IndexData, from: number): Promise<Op[] | null> {
     if (!index.ops_file) return []
     let buf: Buffer
     try { buf = await readFile(path.join(this.dir, index.ops_file)) } catch { return null }
     if (buf.length < index.ops_bytes) return null
     const seen = new Set<string>()
     const ops: Op[] = []
-    for (const line of buf.subarray(0, index.ops_bytes).toString('utf8').split('\n')) {
+    for (const line of buf.subarray(from, index.ops_bytes).toString('utf8').split('\n')) {
       if (!line) continue
       let op: Op
       try { op = JSON.parse(line) as Op } catch { return null }
@@ -97,10 +145,11 @@ export class IndexFiles {
     return ops
   }
 
-  /** Removes op logs no index refers to any more. */
-  async prune(keep: string | null): Promise<void> {
+  /** After a rebuild: removes op logs and snapshots the new index does not refer to. */
+  async prune(index: IndexData): Promise<void> {
     const names = await readdir(this.dir).catch(() => [] as string[])
-    await Promise.all(names.filter(n => /^ops-[0-9a-f]+\.jsonl$/.test(n) && n !== keep).map(n => rm(path.join(this.dir, n), { force: true })))
+    const keep = new Set([index.ops_file, index.state_file])
+    await Promise.all(names.filter(n => /^(ops-[0-9a-f]+\.jsonl|state-[0-9a-f]+\.json)$/.test(n) && !keep.has(n)).map(n => rm(path.join(this.dir, n), { force: true })))
   }
 }
 

@@ -55,7 +55,7 @@ export class Store {
     try {
       const next = await this.fold(prev, refs, fresh)
       if (save) await this.files.save(next)
-      if (save && fresh) await this.files.prune(next.ops_file)
+      if (save && fresh) await this.files.prune(next)
       return next
     } catch (e) {
       if (!(e instanceof Rebuild) || fresh) throw e
@@ -161,6 +161,7 @@ export class Store {
     const top = all[all.length - 1]
     next.max_key = [top.lamport, top.writer, top.seq]
     next.op_count = all.length
+    next.state_file = null // the replayed tail would no longer reproduce this state: snapshot it
     await this.files.appendOps(next, newOps, false)
   }
 
