@@ -60,6 +60,15 @@ export function makeRepo(t: Teardown, opts: { files?: Record<string, string>; ho
   return repo
 }
 
+/** A bare remote holding `main`, and a first repo with it as origin (whose push made it). */
+export function remoteAndOrigin(t: Teardown, name?: string): { remote: TestRepo; origin: TestRepo } {
+  const remote = makeRepo(t, { bare: true })
+  const origin = makeRepo(t, { name })
+  origin.git('remote', 'add', 'origin', remote.dir)
+  origin.git('push', '-q', 'origin', 'main')
+  return { remote, origin }
+}
+
 export interface CliResult { code: number; out: string; err: string }
 
 /** Runs `git lab ARGS` in this process (fast; counts for coverage). */

@@ -69,6 +69,10 @@ export async function submit(lab: Lab, o: SubmitOptions): Promise<Experiment> {
   const gpus = intOption('gpus', o.gpus, 0, 1024, 0)
   const timeout = o.timeout === undefined ? null : parseDuration(o.timeout)
   const tags = checkTags(o.tags ?? [])
+  // The snapshot and HEAD do not depend on the index: start them while it refreshes.
+  const treeP = o.noCode ? null : lab.repo.worktreeTree()
+  const headP = lab.repo.head()
+  treeP?.catch(() => undefined)
   const s = await lab.state()
   const idea = o.idea ? resolveId('idea', s.ideas, o.idea) : null
   const dependsOn = [...new Set((o.dependsOn ?? []).map(d => resolveId('experiment', s.experiments, d)))]
@@ -76,8 +80,8 @@ export async function submit(lab: Lab, o: SubmitOptions): Promise<Experiment> {
   let base: string | null = null
   const snapshots = []
   if (!o.noCode) {
-    base = o.from ? await resolveCode(lab, o.from) : await lab.repo.head()
-    const tree = await lab.repo.worktreeTree()
+    base = o.from ? await resolveCode(lab, o.from) : await headP
+    const tree = (await treeP)!
     if (base && (await lab.repo.treeOf(base)) === tree) commit = base
     else {
       const spec = { tree, from: base, message: `lab snapshot: ${message.split('\n')[0].slice(0, 200)}\n`, author: lab.ident() }

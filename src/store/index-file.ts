@@ -14,7 +14,7 @@ import { KINDS } from './ops/index.ts'
 
 export const INDEX_VERSION = 2
 /** Op-log bytes past the snapshot after which the next save writes a new snapshot. */
-export const SNAPSHOT_EVERY = 2 * 1024 * 1024
+export const SNAPSHOT_EVERY = 256 * 1024
 /** An index made by a version that knew other operation kinds may have skipped ops this one can read. */
 export const KINDS_KEY = [...KINDS.keys()].sort().join(',')
 

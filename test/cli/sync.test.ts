@@ -2,13 +2,10 @@
 import t from 'tap'
 import { readFileSync } from 'node:fs'
 import path from 'node:path'
-import { makeRepo, lab, labJson, labProcess, write, git } from '../helpers.ts'
+import { makeRepo, lab, labJson, labProcess, write, git, remoteAndOrigin } from '../helpers.ts'
 
 t.test('plain git push in A and git pull in B bring experiments with their code', async t => {
-  const remote = makeRepo(t, { bare: true })
-  const seed = makeRepo(t)
-  seed.git('remote', 'add', 'origin', remote.dir)
-  seed.git('push', '-q', 'origin', 'main')
+  const { remote } = remoteAndOrigin(t)
   const a = makeRepo(t, { clone: remote.dir, name: 'Ann' })
   const b = makeRepo(t, { clone: remote.dir, name: 'Bob' })
   t.equal((await labJson(a, ['init'])).remote, 'origin')
@@ -65,10 +62,7 @@ t.test('the pre-push hook chains an existing hook and never blocks a push', asyn
 })
 
 t.test('several clones racing on one remote converge to identical state', async t => {
-  const remote = makeRepo(t, { bare: true })
-  const seed = makeRepo(t)
-  seed.git('remote', 'add', 'origin', remote.dir)
-  seed.git('push', '-q', 'origin', 'main')
+  const { remote } = remoteAndOrigin(t)
   const clones = ['Ann', 'Bob', 'Cat', 'Dan'].map(name => makeRepo(t, { clone: remote.dir, name }))
   for (const c of clones) await labJson(c, ['init'])
   // each clone works offline, then all sync at the same time, twice

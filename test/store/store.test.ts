@@ -1,7 +1,7 @@
 // The store on real repos: concurrent writers, incremental refresh vs rebuild across clones, hostile logs.
 import t from 'tap'
 import { Repo } from '../../src/git/repo.ts'
-import { makeRepo, lab, labJson, labProcess, write, type TestRepo } from '../helpers.ts'
+import { makeRepo, lab, labJson, labProcess, write, remoteAndOrigin, type TestRepo } from '../helpers.ts'
 
 async function init(r: TestRepo) {
   const res = await lab(r, ['init'])
@@ -29,10 +29,7 @@ function prng(seed: number) {
 }
 
 t.test('random writes and syncs across three clones: incremental index = rebuild, clones converge', async t => {
-  const remote = makeRepo(t, { bare: true })
-  const seed = makeRepo(t)
-  seed.git('remote', 'add', 'origin', remote.dir)
-  seed.git('push', '-q', 'origin', 'main')
+  const { remote } = remoteAndOrigin(t)
   const clones = ['Ann', 'Bob', 'Cat'].map(name => makeRepo(t, { clone: remote.dir, name }))
   for (const c of clones) await init(c)
   const rnd = prng(Number(process.env.LAB_TEST_SEED ?? 7))
@@ -75,10 +72,7 @@ t.test('random writes and syncs across three clones: incremental index = rebuild
 })
 
 t.test('a re-clone that keeps its writer id continues its log instead of forking it', async t => {
-  const remote = makeRepo(t, { bare: true })
-  const a = makeRepo(t)
-  a.git('remote', 'add', 'origin', remote.dir)
-  a.git('push', '-q', 'origin', 'main')
+  const { remote, origin: a } = remoteAndOrigin(t)
   await init(a)
   await labJson(a, ['idea', 'new', 'one'])
   await lab(a, ['sync'])
@@ -94,10 +88,7 @@ t.test('a re-clone that keeps its writer id continues its log instead of forking
 })
 
 t.test('hostile or corrupt records in another writer\'s log are skipped, reported, never fatal', async t => {
-  const remote = makeRepo(t, { bare: true })
-  const a = makeRepo(t)
-  a.git('remote', 'add', 'origin', remote.dir)
-  a.git('push', '-q', 'origin', 'main')
+  const { remote, origin: a } = remoteAndOrigin(t)
   await init(a)
   const good = await labJson(a, ['submit', '-m', 'good one', '--run', 'true'])
   t.equal((await lab(a, ['sync'])).code, 0)
