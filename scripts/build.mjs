@@ -14,7 +14,7 @@ await build({
   target: 'node20',
   outExtension: { '.js': '.js' },
   chunkNames: 'chunks/[name]-[hash]',
-  banner: { js: '#!/usr/bin/env -S NODE_EXTRA_CA_CERTS= node --max-semi-space-size=32\nimport { createRequire as __labRequire } from "node:module"; const require = __labRequire(import.meta.url);' },
+  banner: { js: '#!/usr/bin/env -S NODE_EXTRA_CA_CERTS= node\nimport { createRequire as __labRequire } from "node:module"; const require = __labRequire(import.meta.url);' },
   define: { __VERSION__: JSON.stringify(pkg.version) },
   logLevel: 'warning',
 })
