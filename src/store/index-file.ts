@@ -55,6 +55,17 @@ const rand = () => randomBytes(6).toString('hex')
 export class IndexFiles {
   constructor(readonly dir: string) {}
 
+  /** The raw text of index.json and its parse, without the state: enough to tell whether anything changed. */
+  async loadMeta(): Promise<{ text: string; meta: IndexData } | null> {
+    try {
+      const text = await readFile(path.join(this.dir, 'index.json'), 'utf8')
+      const meta = JSON.parse(text) as IndexData
+      return meta.version === INDEX_VERSION && meta.kinds === KINDS_KEY && meta.state_file ? { text, meta } : null
+    } catch {
+      return null
+    }
+  }
+
   async load(): Promise<IndexData | null> {
     try {
       const meta = JSON.parse(await readFile(path.join(this.dir, 'index.json'), 'utf8')) as IndexData

@@ -29,6 +29,27 @@ export class Store {
   /** The index as this process last saw or wrote it (no ref listing). */
   get current(): IndexData | null { return this.index }
 
+  /**
+   * The saved index's text if it is up to date with the refs as they are now (the state is not read), else null.
+   * Derived caches key themselves on this text: it changes whenever the folded state does.
+   */
+  async freshIndexText(): Promise<string | null> {
+    if (this.index) return null
+    const [refs, loaded] = await Promise.all([this.writerRefs(), this.files.loadMeta()])
+    return loaded && sameRefs(loaded.meta.refs, refs) ? loaded.text : null
+  }
+
+  /** The saved index's text when it is the index this process holds (so a cache keyed on it describes this state). */
+  async savedIndexText(): Promise<string | null> {
+    const i = this.index
+    const loaded = i ? await this.files.loadMeta() : null
+    if (!i || !loaded) return null
+    const m = loaded.meta
+    const same = m.ops_file === i.ops_file && m.ops_bytes === i.ops_bytes && m.state_file === i.state_file &&
+      JSON.stringify(m.max_key) === JSON.stringify(i.max_key) && sameRefs(m.refs, i.refs)
+    return same ? loaded.text : null
+  }
+
   async writerRefs(): Promise<Record<string, string>> {
     const refs: Record<string, string> = {}
     for (const { ref, sha } of await this.repo.forEachRef(WRITER_REF_PATTERNS)) if (writerOfRef(ref)) refs[ref] = sha

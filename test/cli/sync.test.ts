@@ -1,6 +1,6 @@
 // Sync through an ordinary remote: plain git push/fetch/pull carry lab records; branches behave as before.
 import t from 'tap'
-import { readFileSync } from 'node:fs'
+import { readFileSync, writeFileSync, existsSync } from 'node:fs'
 import path from 'node:path'
 import { makeRepo, lab, labJson, labProcess, write, git, remoteAndOrigin } from '../helpers.ts'
 
@@ -31,11 +31,23 @@ t.test('plain git push in A and git pull in B bring experiments with their code'
   t.equal(co.code, 0, co.err)
   t.equal(readFileSync(path.join(b.dir, 'train.py'), 'utf8'), 'print("v2")\n')
   t.equal((await lab(b, ['diff', e.id])).out.includes('+print("v2")'), true)
+  // the listing cache: a repeated log is served from it, and anything fetched invalidates it
+  const cacheFile = path.join(a.dir, '.git/lab/log-cache.jsonl')
+  const l1 = await lab(a, ['log', '--json'])
+  t.ok(existsSync(cacheFile), 'log wrote its cache')
+  writeFileSync(cacheFile, readFileSync(cacheFile, 'utf8').replace('try v2', 'from the cache'))
+  t.match((await lab(a, ['log', '--json'])).out, /from the cache/, 'the second log is served from the cache')
+  t.equal(l1.out.includes('try v2'), true)
   // B answers with a note; A gets it with a plain fetch
   await labJson(b, ['note', e.id, 'reproduced'])
   b.git('push', '-q', 'origin', 'HEAD:refs/heads/from-b')
   a.git('fetch', '-q')
   t.same((await labJson(a, ['show', e.id])).notes.map((n: any) => n.text), ['reproduced'])
+  const l2 = JSON.parse((await lab(a, ['log', '--json'])).out)
+  t.same(l2[0].notes.map((n: any) => n.text), ['reproduced'], 'fetched records invalidate the cache')
+  t.equal(l2[0].message, 'try v2')
+  await labJson(a, ['tag', e.id, '+local'])
+  t.same(JSON.parse((await lab(a, ['log', '--json'])).out)[0].tags, ['local'], 'own writes invalidate it')
 })
 
 t.test('the pre-push hook chains an existing hook and never blocks a push', async t => {
@@ -43,7 +55,6 @@ t.test('the pre-push hook chains an existing hook and never blocks a push', asyn
   const a = makeRepo(t)
   a.git('remote', 'add', 'origin', remote.dir)
   const marker = path.join(a.home, 'chained-ran')
-  const { writeFileSync } = await import('node:fs')
   writeFileSync(path.join(a.dir, '.git/hooks/pre-push'), `#!/bin/sh\ncat > ${marker}\necho "$1" >> ${marker}\n`, { mode: 0o755 })
   await labJson(a, ['init'])
   await labJson(a, ['idea', 'new', 'x'])
