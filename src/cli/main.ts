@@ -46,7 +46,8 @@ export function buildCli(ctx: Ctx, done: (p: Promise<number | void>) => void) {
   cli.command('init', 'Set up git lab in this repository (writer id, fetch refspec, hooks); idempotent')
     .option('--remote <name>', 'Remote to sync lab records with (default: origin, or the only remote)')
     .option('--objective <metric>', 'The metric the lab optimizes (with --minimize or --maximize)')
-    .option('--minimize', 'Lower is better').option('--maximize', 'Higher is better').option('--json', 'JSON output')
+    .option('--minimize', 'Lower is better').option('--maximize', 'Higher is better')
+    .option('--no-fetch', 'Do not fetch lab records from the remote now').option('--json', 'JSON output')
     .example('git lab init --objective val_loss --minimize')
     .action(act(() => import('./commands/init.ts')))
 

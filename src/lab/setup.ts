@@ -10,8 +10,13 @@ import type { Objective } from '../store/state.ts'
 export const HOOKS = ['pre-push']
 const MARKER = 'git-lab hook'
 
-export interface InitOptions { remote?: string; objective?: string; direction?: 'minimize' | 'maximize' }
-export interface InitResult { writer: string; created: boolean; remote: string | null; hooks_dir: string; hooks: string[]; chained: string[]; objective: Objective | null }
+export interface InitOptions { remote?: string; objective?: string; direction?: 'minimize' | 'maximize'; fetch?: boolean }
+export interface InitResult {
+  writer: string; created: boolean; remote: string | null; hooks_dir: string; hooks: string[]; chained: string[]
+  objective: Objective | null
+  /** true: lab records fetched from the remote; a string: why fetching failed; null: not asked */
+  fetched: true | string | null
+}
 
 export const labRefspec = (remote: string) => `+refs/lab/*:refs/remotes/${remote}/lab/*`
 
@@ -66,6 +71,11 @@ export async function init(lab: Lab, o: InitOptions = {}): Promise<InitResult> {
     await lab.repo.configSet('lab.remote', remote)
     if (!(await isLabRemote(lab, remote))) await lab.repo.configAdd(`remote.${remote}.fetch`, labRefspec(remote))
   } else remote = null
+  // A fresh clone has not fetched lab refs yet (the refspec did not exist): bring them now, so `log` shows them.
+  let fetched: true | string | null = null
+  if (remote && o.fetch !== false) {
+    fetched = await lab.repo.fetch(remote, [labRefspec(remote)]).then(() => true as const, (e: Error) => e.message)
+  }
   const hooksDir = await lab.repo.hooksDir()
   await mkdir(hooksDir, { recursive: true })
   const templates = await templatesDir()
@@ -80,5 +90,5 @@ export async function init(lab: Lab, o: InitOptions = {}): Promise<InitResult> {
     objective = { metric: o.objective, direction: o.direction }
     await lab.write([{ type: 'lab.config', entity: 'lab', payload: { objective } }], `objective: ${o.direction} ${o.objective}`)
   }
-  return { writer, created, remote, hooks_dir: hooksDir, hooks: HOOKS, chained, objective }
+  return { writer, created, remote, hooks_dir: hooksDir, hooks: HOOKS, chained, objective, fetched }
 }

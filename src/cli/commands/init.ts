@@ -8,10 +8,11 @@ import { UsageError } from '../../errors.ts'
 export async function run(ctx: Ctx, _args: string[], o: Record<string, unknown>) {
   if (o.minimize && o.maximize) throw new UsageError('give one of --minimize and --maximize')
   const direction = o.minimize ? 'minimize' : o.maximize ? 'maximize' : undefined
-  const r = await withLab(ctx, lab => init(lab, { remote: text(o.remote), objective: text(o.objective), direction }))
+  const r = await withLab(ctx, lab => init(lab, { remote: text(o.remote), objective: text(o.objective), direction, fetch: o.fetch !== false }))
   if (o.json) return json(ctx.io, r)
   ctx.io.out(`${r.created ? 'Initialized' : 'Reinitialized'} git lab: writer ${r.writer}\n`)
   ctx.io.out(r.remote ? `Lab records sync with remote '${r.remote}' (plain git push/fetch carry them)\n` : "No remote yet: run 'git lab init --remote NAME' once you add one\n")
+  if (typeof r.fetched === 'string') ctx.io.err(`git lab: warning: could not fetch lab records from '${r.remote}' (${r.fetched}); try 'git lab sync' later\n`)
   ctx.io.out(`Hooks in ${r.hooks_dir}: ${r.hooks.join(', ')}${r.chained.length ? ` (existing ${r.chained.join(', ')} kept, chained)` : ''}\n`)
   if (r.objective) ctx.io.out(`Objective: ${r.objective.direction} ${r.objective.metric}\n`)
 }
