@@ -9,6 +9,8 @@ import { fastImport, commitSha, type CommitSpec } from './fast-import.ts'
 
 export const ZERO = '0000000000000000000000000000000000000000'
 export const EMPTY_TREE = '4b825dc642cb6eb9a060e54bf8d69288fbee4904'
+const NULL_SHA = { sha1: ZERO, sha256: '0'.repeat(64) }
+const EMPTY_TREES = { sha1: EMPTY_TREE, sha256: '6ef19b41225c5369f1c104d45d8d85efa9b057b53b14b4b9b939dd74decc5321' }
 
 export interface RefEntry { ref: string; sha: string }
 export interface TreeEntry { mode: string; type: string; sha: string; path: string }
@@ -79,7 +81,7 @@ export class Repo {
 
   /** Compare-and-swap: moves ref to newSha only if it is at oldSha now (null: must not exist). */
   async updateRef(ref: string, newSha: string, oldSha: string | null): Promise<boolean> {
-    const r = await this.git(['update-ref', '--stdin'], { input: `update ${ref} ${newSha} ${oldSha ?? ZERO}\n`, ok: [1, 128] })
+    const r = await this.git(['update-ref', '--stdin'], { input: `update ${ref} ${newSha} ${oldSha ?? NULL_SHA[this.objectFormat]}\n`, ok: [1, 128] })
     if (r.code === 0) return true
     const now = await this.revParse(ref)
     if (now !== oldSha) return false
@@ -168,7 +170,7 @@ export class Repo {
 
   /** `git diff` between two commits (base null: against the empty tree), as text. */
   async diff(base: string | null, commit: string, opts: { stat?: boolean; color?: boolean } = {}): Promise<string> {
-    const args = ['diff', opts.color ? '--color=always' : '--no-color', ...(opts.stat ? ['--stat'] : []), base ?? EMPTY_TREE, commit, '--']
+    const args = ['diff', opts.color ? '--color=always' : '--no-color', ...(opts.stat ? ['--stat'] : []), base ?? EMPTY_TREES[this.objectFormat], commit, '--']
     return this.text(args)
   }
 

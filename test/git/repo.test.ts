@@ -26,6 +26,24 @@ t.test('open: directories, head, object format, bare, not a repo', async t => {
   await t.rejects(Repo.open(nowhere, labEnv(nowhere)), { code: 'NotARepo' })
 })
 
+t.test('sha256 repositories: predicted shas, compare-and-swap create, diff from nothing', async t => {
+  const home = tempDir(t)
+  const env = labEnv(home)
+  const dir = tempDir(t)
+  git(dir, ['init', '-q', '--object-format=sha256'], env)
+  git(dir, ['-c', 'user.name=A', '-c', 'user.email=a@x', 'commit', '-q', '--allow-empty', '-m', 'i'], env)
+  const repo = await Repo.open(dir, env)
+  t.equal(repo.objectFormat, 'sha256')
+  writeFileSync(path.join(dir, 'a.txt'), 'a\n')
+  const spec = { tree: await repo.worktreeTree(), from: (await repo.head())!, message: 's\n', author: ident }
+  const [c] = await repo.writeCommits([spec])
+  t.equal(c, repo.commitSha(spec))
+  t.equal(c.length, 64)
+  t.equal(await repo.updateRef('refs/lab/w/x', c, null), true)
+  t.match(await repo.diff(null, c, { stat: true }), /a\.txt/)
+  repo.close()
+})
+
 t.test('config: read by regexp, set, add', async t => {
   const r = makeRepo(t)
   const repo = await Repo.open(r.dir, r.env)
