@@ -192,6 +192,18 @@ export class Repo {
     await this.git(['fetch', '--quiet', '--no-write-fetch-head', remote, ...refspecs])
   }
 
+  /**
+   * Compare-and-swap on a remote ref: pushes newSha to ref only if the remote has it at expectOld (null: absent).
+   * The receiving git checks the old value under its ref lock, so of racing pushes exactly one lands.
+   */
+  async pushLease(remote: string, ref: string, newSha: string, expectOld: string | null): Promise<boolean> {
+    const r = await this.git(['push', '--porcelain', '--no-verify', `--force-with-lease=${ref}:${expectOld ?? ''}`, remote, `${newSha}:${ref}`], { ok: [1] })
+    if (r.code === 0) return true
+    const out = r.stdout.toString()
+    if (/^!\t.*\[rejected\]/m.test(out) || /\[remote rejected\]/.test(out)) return false
+    throw new GitError(`git push to ${remote} failed: ${r.stderr.trim().split('\n').pop()}`, ['push', remote, ref], r.stderr)
+  }
+
   /** Pushes without running hooks (git lab's own pre-push hook calls this). */
   async push(remote: string, refspecs: string[]): Promise<void> {
     await this.git(['push', '--quiet', '--no-verify', remote, ...refspecs])

@@ -1,0 +1,72 @@
+// Claims: which worker runs an experiment's attempt, decided by compare-and-swap on refs/lab/claims/<id>/<attempt>
+// (an atomic push with a lease when the lab has a remote, a local ref create otherwise). Exactly one claimer wins.
+import { hostname } from 'node:os'
+import type { Lab } from './lab.ts'
+import { InvalidError, LabError } from '../errors.ts'
+
+export interface Claim {
+  experiment: string
+  attempt: number
+  writer: string
+  worker: string
+  host: string
+  pid: number
+  time: string
+  /** the claim lapses then unless renewed (a heartbeat writes a new claim over this one) */
+  expires_at: string
+}
+
+export const claimRef = (id: string, attempt: number) => `refs/lab/claims/${id}/${attempt}`
+
+export interface ClaimOptions {
+  worker?: string
+  leaseSeconds?: number
+  /** take over (or renew) the claim that is at this sha now; without it the claim must not exist yet */
+  replacing?: string
+}
+
+export interface ClaimResult { won: boolean; sha: string; claim: Claim }
+
+export async function claimExperiment(lab: Lab, id: string, attempt: number, o: ClaimOptions = {}): Promise<ClaimResult> {
+  const writer = lab.requireWriter()
+  if (!/^[a-z0-9][a-z0-9_-]{2,63}$/.test(id) || !Number.isSafeInteger(attempt) || attempt < 1) throw new InvalidError(`invalid claim ${id}/${attempt}`)
+  const now = lab.now()
+  const claim: Claim = {
+    experiment: id, attempt, writer, worker: o.worker ?? lab.identity.name, host: hostname(), pid: process.pid,
+    time: now.toISOString(), expires_at: new Date(now.getTime() + (o.leaseSeconds ?? 120) * 1000).toISOString(),
+  }
+  const [sha] = await lab.repo.writeCommits([{
+    files: [{ path: 'claim.json', data: JSON.stringify(claim) + '\n' }],
+    message: `claim ${id}/${attempt} by ${claim.worker}\n`, author: lab.ident(),
+  }])
+  const ref = claimRef(id, attempt)
+  const expect = o.replacing ?? null
+  let won: boolean
+  if (lab.remote) {
+    try {
+      won = await lab.repo.pushLease(lab.remote, ref, sha, expect)
+    } catch (e) {
+      throw new LabError(`cannot claim ${id} on ${lab.remote}: ${(e as Error).message}`)
+    }
+    // The remote decided; record the outcome locally too (the push also updated the remote-tracking ref).
+    if (won) await lab.repo.updateRef(ref, sha, await lab.repo.revParse(ref))
+  } else {
+    won = await lab.repo.updateRef(ref, sha, expect)
+  }
+  return { won, sha, claim }
+}
+
+/** The claim of an attempt as this clone knows it (local ref, else the remote-tracking one after a fetch). */
+export async function readClaim(lab: Lab, id: string, attempt: number): Promise<{ sha: string; claim: Claim } | null> {
+  const ref = claimRef(id, attempt)
+  const candidates = [ref, lab.remote ? `refs/remotes/${lab.remote}/lab/claims/${id}/${attempt}` : null].filter((x): x is string => !!x)
+  for (const r of candidates) {
+    const obj = await lab.repo.catFile.read(`${r}:claim.json`, 64 * 1024)
+    if (!obj?.data) continue
+    try {
+      const sha = (await lab.repo.revParse(r))!
+      return { sha, claim: JSON.parse(obj.data.toString('utf8')) as Claim }
+    } catch { /* unreadable claim: try the next */ }
+  }
+  return null
+}
