@@ -4,7 +4,7 @@ import { newId } from './lab.ts'
 import { resolveId } from './ids.ts'
 import { newestFirst } from './order.ts'
 import { checkTags, checkText } from './ideas.ts'
-import { ConflictError, InvalidError, NotFoundError } from '../errors.ts'
+import { AmbiguousError, ConflictError, InvalidError, NotFoundError } from '../errors.ts'
 import { STATUSES, TERMINAL, type Experiment } from '../store/state.ts'
 
 export interface SubmitOptions {
@@ -48,16 +48,20 @@ export async function getExperiment(lab: Lab, id: string): Promise<Experiment> {
 /** The commit an experiment id or a git revision names. */
 async function resolveCode(lab: Lab, ref: string): Promise<string> {
   const s = await lab.state()
+  let id: string | null = null
   try {
-    const e = s.experiments[resolveId('experiment', s.experiments, ref)]
-    if (!e.commit) throw new InvalidError(`experiment ${e.id} has no code`)
-    return e.commit
+    id = resolveId('experiment', s.experiments, ref)
   } catch (err) {
-    if (err instanceof InvalidError && /has no code/.test(err.message)) throw err
-    const sha = await lab.repo.revParse(`${ref}^{commit}`)
-    if (!sha) throw new NotFoundError(`--from ${JSON.stringify(ref)} is neither an experiment nor a git revision`)
-    return sha
+    if (err instanceof AmbiguousError) throw err // a prefix of several experiments: say so rather than guess
   }
+  if (id) {
+    const commit = s.experiments[id].commit
+    if (!commit) throw new InvalidError(`experiment ${id} has no code`)
+    return commit
+  }
+  const sha = await lab.repo.revParse(`${ref}^{commit}`)
+  if (!sha) throw new NotFoundError(`--from ${JSON.stringify(ref)} is neither an experiment nor a git revision`)
+  return sha
 }
 
 export async function submit(lab: Lab, o: SubmitOptions): Promise<Experiment> {
@@ -102,8 +106,12 @@ export async function headCommit(lab: Lab): Promise<string | null> {
 
 export interface ListOptions { limit?: number; idea?: string; status?: string; tag?: string }
 
+export function checkStatus(status: string | undefined): void {
+  if (status && !(STATUSES as readonly string[]).includes(status)) throw new InvalidError(`unknown status ${JSON.stringify(status)}: one of ${STATUSES.join(', ')}`)
+}
+
 export async function listExperiments(lab: Lab, o: ListOptions = {}): Promise<Experiment[]> {
-  if (o.status && !(STATUSES as readonly string[]).includes(o.status)) throw new InvalidError(`unknown status ${JSON.stringify(o.status)}: one of ${STATUSES.join(', ')}`)
+  checkStatus(o.status)
   const s = await lab.state()
   const idea = o.idea ? resolveId('idea', s.ideas, o.idea) : null
   const list = Object.values(s.experiments)

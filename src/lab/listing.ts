@@ -4,10 +4,8 @@ import { readFile, writeFile, rename } from 'node:fs/promises'
 import { createHash, randomBytes } from 'node:crypto'
 import path from 'node:path'
 import type { Lab } from './lab.ts'
-import { listExperiments, type ListOptions } from './experiments.ts'
+import { checkStatus, listExperiments, type ListOptions } from './experiments.ts'
 import { experimentJson, type ExperimentJson } from './json.ts'
-import { STATUSES } from '../store/state.ts'
-import { InvalidError } from '../errors.ts'
 
 interface Row { id: string; status: string; idea: string | null; tags: string[]; commit: string | null }
 interface Cache { key: string; rows: Row[]; lines: string[] }
@@ -58,7 +56,7 @@ function select(c: Cache, o: ListOptions): Listing {
 
 /** Experiments newest first, filtered; served from the cache when the index has not changed since it was made. */
 export async function listing(lab: Lab, o: ListOptions = {}): Promise<Listing> {
-  if (o.status && !(STATUSES as readonly string[]).includes(o.status)) throw new InvalidError(`unknown status ${JSON.stringify(o.status)}: one of ${STATUSES.join(', ')}`)
+  checkStatus(o.status)
   const dir = lab.store.files.dir
   // --idea resolves a prefix against every idea: that needs the state, so it takes the full path.
   if (!o.idea) {

@@ -6,6 +6,7 @@ import { listMessages } from './messages.ts'
 import { LabError, UsageError } from '../errors.ts'
 import { parseTrailers, writerOfRef, writerRef } from '../store/layout.ts'
 import { STATUSES } from '../store/state.ts'
+import type { IndexData } from '../store/index-file.ts'
 
 function pickRemote(lab: Lab, given?: string): string {
   const r = given ?? lab.remote
@@ -20,10 +21,10 @@ async function seqAt(lab: Lab, sha: string | undefined): Promise<number> {
 }
 
 /** Operations of this writer that the remote-tracking ref does not have yet (null: no remote). */
-export async function unpushed(lab: Lab, remote = lab.remote): Promise<number | null> {
+export async function unpushed(lab: Lab, remote = lab.remote, given?: IndexData): Promise<number | null> {
   const w = lab.identity.writer
   if (!w || !remote) return null
-  const index = await lab.index()
+  const index = given ?? await lab.index()
   return Math.max(0, (await seqAt(lab, index.refs[writerRef(w)])) - (await seqAt(lab, index.refs[`refs/remotes/${remote}/lab/w/${w}`])))
 }
 
@@ -39,7 +40,7 @@ export async function sync(lab: Lab, remote?: string): Promise<SyncResult> {
     throw new LabError(`cannot fetch from ${r}: ${(e as Error).message}`)
   }
   const index = await lab.index()
-  const pending = await unpushed(lab, r)
+  const pending = await unpushed(lab, r, index)
   if (index.refs[writerRef(w)]) {
     try {
       await lab.repo.push(r, [`${writerRef(w)}:${writerRef(w)}`])
@@ -47,16 +48,15 @@ export async function sync(lab: Lab, remote?: string): Promise<SyncResult> {
       throw new LabError(`cannot push to ${r}: ${(e as Error).message}`)
     }
   }
-  const after = await lab.index()
-  return { remote: r, pushed: pending ?? 0, new_ops: after.op_count - before, writers: Object.keys(after.chosen).length }
+  // The push moved only the remote-tracking copy of our own log: nothing new to fold, so no third refresh here.
+  return { remote: r, pushed: pending ?? 0, new_ops: index.op_count - before, writers: Object.keys(index.chosen).length }
 }
 
 /** Called by the pre-push hook: pushes this writer's ref to the remote being pushed to. */
-export async function hookPrePush(lab: Lab, remote: string | undefined, url: string | undefined): Promise<boolean> {
+export async function hookPrePush(lab: Lab, remote: string | undefined): Promise<boolean> {
   const w = lab.identity.writer
-  if (!w || !(remote || url)) return false
-  void url
-  if (!remote || !(await lab.repo.revParse(writerRef(w)))) return false
+  // git passes the remote's name, or a URL for `git push URL`: a URL is no lab remote.
+  if (!w || !remote || !(await lab.repo.revParse(writerRef(w)))) return false
   // Only remotes set up for the lab ('git lab init --remote'): a push to a public mirror carries no lab records.
   if (!(await isLabRemote(lab, remote))) return false
   await lab.repo.push(remote, [`${writerRef(w)}:${writerRef(w)}`])
@@ -76,7 +76,7 @@ export async function status(lab: Lab) {
     ideas: Object.keys(s.ideas).length,
     unread_messages: id.writer ? (await listMessages(lab, { unread: true })).length : 0,
     writers: Object.keys(index.chosen).length,
-    unpushed_ops: await unpushed(lab),
+    unpushed_ops: await unpushed(lab, lab.remote, index),
     problems: index.rejected.length + index.warnings.length + s.skipped.length,
   }
 }

@@ -163,6 +163,7 @@ t.test('bad input: one clear line and a non-zero exit', async t => {
     [['submit', '-m', 'x', '--run', 'y', '--timeout', '5 parsecs'], /^git lab: invalid duration/, 1],
     [['submit', '-m', 'x', '--run', 'y', '--idea', 'nosuch'], /^git lab: no idea matches "nosuch"/, 1],
     [['submit', '-m', 'x', '--run', 'y', '--from', 'no-such-branch'], /neither an experiment nor a git revision/, 1],
+    [['submit', '-m', 'x', '--run', 'y', '--from', a.id[0]], /^git lab: experiment id "." is ambiguous/, 1],
     [['log', '--bogus'], /^git lab: Unknown option '--bogus'/, 2],
     [['frobnicate'], /^git lab: unknown command "frobnicate"/, 2],
     [['idea'], /^git lab: git lab idea: give a verb: new, list/, 2],

@@ -6,5 +6,5 @@ import { UsageError } from '../../errors.ts'
 
 export async function run(ctx: Ctx, args: string[]) {
   if (args[0] !== 'pre-push') throw new UsageError(`unknown hook ${JSON.stringify(args[0])}`)
-  await withLab(ctx, lab => hookPrePush(lab, args[1], args[2]))
+  await withLab(ctx, lab => hookPrePush(lab, args[1]))
 }
