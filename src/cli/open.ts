@@ -23,3 +23,20 @@ export function need(args: string[], n: number, usage: string): void {
   if (args.length < n) throw new UsageError(`usage: git lab ${usage}`)
   if (args.length > n) throw new UsageError(`too many arguments (${args.slice(n).map(a => JSON.stringify(a)).join(' ')}); usage: git lab ${usage} (quote text)`)
 }
+
+/** Calls fn on Ctrl-C or SIGTERM (the n-th time with n) while the returned function has not been called. */
+export function onInterrupt(fn: (count: number) => void): () => void {
+  let count = 0
+  const h = () => fn(++count)
+  process.on('SIGINT', h)
+  process.on('SIGTERM', h)
+  return () => { process.off('SIGINT', h); process.off('SIGTERM', h) }
+}
+
+export function duration(name: string, v: unknown): number | undefined {
+  const t = text(v)
+  if (t === undefined) return undefined
+  const m = /^(\d+(?:\.\d+)?)(ms|s|m)?$/.exec(t.trim())
+  if (!m) throw new UsageError(`--${name} expects a duration like 500ms, 10s or 2m, got ${JSON.stringify(t)}`)
+  return Number(m[1]) * (m[2] === 'ms' ? 1 : m[2] === 'm' ? 60_000 : 1000)
+}

@@ -1,7 +1,7 @@
 // The plumbing interface the store relies on: one Repo per working directory, backed by the system git.
 import { copyFile, mkdir, rm } from 'node:fs/promises'
 import path from 'node:path'
-import { randomBytes } from 'node:crypto'
+import { createHash, randomBytes } from 'node:crypto'
 import { NotARepoError, GitError } from '../errors.ts'
 import { runGit, gitText, type RunOptions } from './run.ts'
 import { CatFile } from './cat-file.ts'
@@ -133,6 +133,11 @@ export class Repo {
   // ---- objects ----
   writeCommits(specs: CommitSpec[]): Promise<string[]> { return fastImport(specs, this.cwd, this.env) }
 
+  /** The id git gives a blob with this content, known before it is written. */
+  blobSha(data: Buffer): string {
+    return createHash(this.objectFormat).update(`blob ${data.length}\0`).update(data).digest('hex')
+  }
+
   /** The sha a commit with a whole tree and sha parents will have, known before it is written. */
   commitSha(spec: CommitSpec & { tree: string }): string { return commitSha(spec, this.objectFormat) }
 
@@ -174,9 +179,28 @@ export class Repo {
     return this.text(args)
   }
 
+  /** `git diff --shortstat` between two commits (base null: against the empty tree). */
+  async shortstat(base: string | null, commit: string): Promise<string> {
+    return this.text(['diff', '--shortstat', base ?? EMPTY_TREES[this.objectFormat], commit, '--'])
+  }
+
   /** Detaches the worktree at `commit`; `force` discards local changes to tracked files. */
   async checkoutDetached(commit: string, force: boolean): Promise<void> {
     await this.git(['checkout', '--quiet', ...(force ? ['--force'] : []), '--detach', commit])
+  }
+
+  /** A detached worktree of `commit` at `dir` (which must not exist yet or be empty). */
+  async worktreeAdd(dir: string, commit: string): Promise<void> {
+    await this.git(['worktree', 'add', '--quiet', '--detach', dir, commit])
+  }
+
+  /** Removes a worktree made by worktreeAdd, with whatever the job left in it. */
+  async worktreeRemove(dir: string): Promise<void> {
+    const r = await this.git(['worktree', 'remove', '--force', '--force', dir], { ok: [128] })
+    if (r.code !== 0) {
+      await rm(dir, { recursive: true, force: true })
+      await this.git(['worktree', 'prune'])
+    }
   }
 
   hooksDir(): Promise<string> {

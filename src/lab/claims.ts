@@ -56,10 +56,15 @@ export async function claimExperiment(lab: Lab, id: string, attempt: number, o: 
   return { won, sha, claim }
 }
 
-/** The claim of an attempt as this clone knows it (local ref, else the remote-tracking one after a fetch). */
-export async function readClaim(lab: Lab, id: string, attempt: number): Promise<{ sha: string; claim: Claim } | null> {
+/**
+ * The claim of an attempt as this clone knows it. With a remote the remote decides, so its claim (as last fetched;
+ * `fetch` brings it now) comes first, then the local ref.
+ */
+export async function readClaim(lab: Lab, id: string, attempt: number, fetch = false): Promise<{ sha: string; claim: Claim } | null> {
   const ref = claimRef(id, attempt)
-  const candidates = [ref, lab.remote ? `refs/remotes/${lab.remote}/lab/claims/${id}/${attempt}` : null].filter((x): x is string => !!x)
+  const tracking = lab.remote ? `refs/remotes/${lab.remote}/lab/claims/${id}/${attempt}` : null
+  if (fetch && lab.remote && tracking) await lab.repo.fetch(lab.remote, [`+${ref}:${tracking}`]).catch(() => undefined)
+  const candidates = [tracking, ref].filter((x): x is string => !!x)
   for (const r of candidates) {
     const obj = await lab.repo.catFile.read(`${r}:claim.json`, 64 * 1024)
     if (!obj?.data) continue

@@ -1,5 +1,7 @@
 // The --json and HTTP shapes, declared once (snake_case, stable key order). Documented in README.md.
 import type { Experiment, Idea, Message, Note } from '../store/state.ts'
+import type { Series } from '../store/chunks.ts'
+import type { Comparison } from './compare.ts'
 
 const note = (n: Note) => ({ text: n.text, author: n.author, writer: n.writer, time: n.time })
 
@@ -8,7 +10,29 @@ export function experimentJson(e: Experiment) {
     id: e.id, status: e.status, message: e.message, run: e.run, setup: e.setup, commit: e.commit, base: e.base,
     idea: e.idea, priority: e.priority, tags: e.tags, depends_on: e.depends_on, gpus: e.gpus, timeout: e.timeout,
     author: e.author, writer: e.writer, created_at: e.created_at, started_at: e.started_at, finished_at: e.finished_at,
-    exit_code: e.exit_code, reason: e.reason, attempt: e.attempt, metrics: e.metrics, notes: e.notes.map(note), updated_at: e.updated_at,
+    exit_code: e.exit_code, reason: e.reason, attempt: e.attempt, metrics: e.metrics, series: e.series,
+    metrics_skipped: e.metrics_skipped, output_bytes: e.output_bytes, runner: e.runners[e.attempt] ?? null,
+    artifacts: e.artifacts.filter(a => a.attempt === e.attempt).map(a => ({ path: a.path, size: a.size, sha256: a.sha256, blob: a.blob })),
+    notes: e.notes.map(note), updated_at: e.updated_at,
+  }
+}
+
+export function metricsJson(id: string, attempt: number, skipped: number, series: Array<[string, Series]>) {
+  return {
+    id, attempt, skipped,
+    series: Object.fromEntries(series.map(([k, s]) => [k, s.value.map((v, i) => ({ step: s.step[i], value: v, time: new Date(s.time[i]).toISOString() }))])),
+  }
+}
+
+export function comparisonJson(c: Comparison) {
+  return {
+    objective: c.objective,
+    experiments: c.experiments.map(e => ({
+      id: e.id, message: e.message, status: e.status, exit_code: e.exit_code, run: e.run, setup: e.setup, tags: e.tags, idea: e.idea,
+      commit: e.commit, base: e.base, code: c.code[e.id], metrics: e.metrics,
+    })),
+    metrics: Object.fromEntries(Object.entries(c.metrics).map(([m, cells]) => [m, { direction: c.directions[m], by_experiment: cells }])),
+    best: c.best,
   }
 }
 export type ExperimentJson = ReturnType<typeof experimentJson>

@@ -28,6 +28,12 @@ export async function unpushed(lab: Lab, remote = lab.remote, given?: IndexData)
   return Math.max(0, (await seqAt(lab, index.refs[writerRef(w)])) - (await seqAt(lab, index.refs[`refs/remotes/${remote}/lab/w/${w}`])))
 }
 
+/** Fetches every lab record from the lab remote (no push, no refresh). */
+export async function fetchLab(lab: Lab): Promise<void> {
+  const r = pickRemote(lab)
+  await lab.repo.fetch(r, [labRefspec(r)])
+}
+
 export interface SyncResult { remote: string; pushed: number; new_ops: number; writers: number }
 
 export async function sync(lab: Lab, remote?: string): Promise<SyncResult> {

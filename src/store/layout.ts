@@ -35,6 +35,17 @@ export function seqOfPath(path: string): number | null {
   return seq > 0 ? seq : null
 }
 
+/**
+ * A companion blob of operation `seq` (a log or metric chunk, an artifact): ops/XXXX/XX/XX.N next to XX.json.
+ * The operation names it by blob id; the path only keeps it reachable, so `git push` carries it.
+ */
+export function companionPath(seq: number, n: number): string {
+  return opPath(seq).replace(/\.json$/, `.${n}`)
+}
+export const isCompanionPath = (p: string) => /^ops\/[0-9a-f]{4}\/[0-9a-f]{2}\/[0-9a-f]{2}\.\d{1,4}$/.test(p)
+/** Largest companion blob a writer may add (a chunk is sealed well before this). */
+export const MAX_COMPANION_BYTES = 32 * 1024 * 1024
+
 /** Trailers on every writer commit, so a tip's position is known without reading its tree. */
 export function commitMessage(summary: string, seq: number, lamport: number): string {
   return `${summary.replace(/\s+/g, ' ').slice(0, 72)}\n\nLab-Seq: ${seq}\nLab-Lamport: ${lamport}\nLab-Format: ${FORMAT}\n`

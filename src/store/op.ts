@@ -15,7 +15,13 @@ export interface Op<P = Record<string, unknown>> {
 }
 
 /** What a caller asks to write; the store fills in clocks and identity. */
-export interface Draft { type: string; entity: string; payload: Record<string, unknown> }
+export interface Draft {
+  type: string
+  entity: string
+  payload: Record<string, unknown>
+  /** blobs written next to the operation (its payload names them by blob id) */
+  attachments?: Buffer[]
+}
 
 export const opId = (writer: string, seq: number) => `${writer}/${seq}`
 export const ENTITY_RE = /^[a-z0-9][a-z0-9_-]{2,63}$/

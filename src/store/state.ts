@@ -6,6 +6,14 @@ export const TERMINAL: ReadonlySet<string> = new Set(['succeeded', 'failed', 'ca
 
 export interface Note { text: string; author: string; writer: string; time: string }
 
+export interface SeriesSummary { count: number; last: number; min: number; max: number; last_step: number }
+/** A sealed stretch [from, to) of a journal, as a blob next to the operation that recorded it. */
+export interface ChunkRef { blob: string; from: number; to: number }
+export interface Chunk { attempt: number; output: ChunkRef | null; metrics: (ChunkRef & { points: number }) | null }
+export interface Artifact { attempt: number; path: string; size: number; sha256: string; blob: string | null }
+/** Who runs an attempt: the writer that claimed it, and where. */
+export interface Runner { writer: string; worker: string; host: string }
+
 export interface Experiment {
   id: string
   status: Status
@@ -28,7 +36,16 @@ export interface Experiment {
   exit_code: number | null
   reason: string | null
   attempt: number
+  /** final metrics: the last value of each series, overridden by the job's last output line when it is a JSON object */
   metrics: Record<string, number>
+  final_metrics: Record<string, number> | null
+  series: Record<string, SeriesSummary>
+  metrics_skipped: number
+  output_bytes: number
+  chunks: Chunk[]
+  artifacts: Artifact[]
+  /** attempt -> who claimed it */
+  runners: Record<string, Runner>
   notes: Note[]
   updated_at: string
 }

@@ -3,7 +3,7 @@ import path from 'node:path'
 import type { Repo } from '../git/repo.ts'
 import type { CommitSpec, Ident } from '../git/fast-import.ts'
 import { ConflictError, FormatError } from '../errors.ts'
-import { FORMAT, FORMAT_PATH, MAX_OP_BYTES, WRITER_REF_PATTERNS, commitMessage, opPath, parseTrailers, seqOfPath, writerOfRef, writerRef } from './layout.ts'
+import { FORMAT, FORMAT_PATH, MAX_OP_BYTES, WRITER_REF_PATTERNS, commitMessage, companionPath, isCompanionPath, opPath, parseTrailers, seqOfPath, writerOfRef, writerRef } from './layout.ts'
 import { applyOps, checkWriterOps, fold, type WriterCursor } from './fold.ts'
 import { compareOps, opId, type Draft, type Op } from './op.ts'
 import { IndexFiles, emptyIndex, type IndexData } from './index-file.ts'
@@ -124,6 +124,7 @@ export class Store {
       for (const e of entries) {
         if (e.status !== 'A') throw new Rebuild() // a writer's log only grows; anything else is re-read whole
         if (e.path === FORMAT_PATH) { format = true; await this.checkFormat(w, e.newSha); continue }
+        if (isCompanionPath(e.path) && e.type === 'blob') continue // read on demand, by the blob id its operation names
         const seq = seqOfPath(e.path)
         if (seq === null || e.type !== 'blob') { next.warnings = [...next.warnings, `writer ${w}: unexpected path ${JSON.stringify(e.path).slice(0, 200)} ignored`]; continue }
         if (seq <= (prev.cursors[w]?.last_seq ?? 0)) throw new Rebuild()
@@ -209,12 +210,15 @@ export class Store {
       const base = Math.max(index.state.max_lamport, cursor.last_lamport)
       const time = opts.author.when.toISOString()
       const author = `${opts.author.name} <${opts.author.email}>`
-      const ops: Op[] = drafts.map((d, i) => ({
-        v: 1, id: opId(opts.writer, cursor.last_seq + 1 + i), type: d.type, entity: d.entity,
-        lamport: base + 1 + i, writer: opts.writer, seq: cursor.last_seq + 1 + i, time, author, payload: d.payload,
+      const ops: Op[] = drafts.map(({ type, entity, payload }, i) => ({
+        v: 1, id: opId(opts.writer, cursor.last_seq + 1 + i), type, entity,
+        lamport: base + 1 + i, writer: opts.writer, seq: cursor.last_seq + 1 + i, time, author, payload,
       }))
       const last = ops[ops.length - 1]
-      const files = ops.map(op => ({ path: opPath(op.seq), data: JSON.stringify(op) + '\n' }))
+      const files: Array<{ path: string; data: Buffer | string }> = ops.flatMap((op, i) => [
+        { path: opPath(op.seq), data: JSON.stringify(op) + '\n' },
+        ...(drafts[i].attachments ?? []).map((data, n) => ({ path: companionPath(op.seq, n), data })),
+      ])
       if (!parent) files.unshift({ path: FORMAT_PATH, data: `${FORMAT}\n` })
       const snaps = opts.snapshots ?? []
       const shas = await this.repo.writeCommits([

@@ -86,17 +86,72 @@ t.test('the idea DAG refuses cycles and unknown parents', async t => {
   t.match(s.skipped.map(x => x.reason).join('\n'), /unknown parent ideas dropped: nosuch[\s\S]*cycle[\s\S]*cycle[\s\S]*already exists/)
 })
 
-t.test('experiment lifecycle: forward only within an attempt, retry starts a new one', async t => {
-  const st = (seq: number, status: string, attempt = 1, extra = {}) => op('ww', seq, 'experiment.status', 'exp001', { status, attempt, ...extra })
+t.test('experiment lifecycle: forward only within an attempt, reported by its claimer, retry starts a new one', async t => {
+  const st = (seq: number, status: string, attempt = 1, extra = {}, w = 'ww') => op(w, seq, 'experiment.status', 'exp001', { status, attempt, ...extra })
   const s = fold([
-    queue('ww', 1, 'exp001'), st(2, 'claimed'), st(3, 'running'), st(4, 'claimed'), st(5, 'failed', 1, { exit_code: 3, reason: 'exit 3' }),
-    st(6, 'running'), op('ww', 7, 'experiment.cancel', 'exp001', {}), st(8, 'queued', 2), st(9, 'running', 2), st(10, 'succeeded', 2, { exit_code: 0 }),
-    st(11, 'running', 1), op('ww', 12, 'experiment.note', 'nosuch', { text: 'x' }),
+    queue('ww', 1, 'exp001'), st(2, 'running'), st(3, 'claimed', 1, { worker: 'w1', host: 'gpu1' }), st(1, 'claimed', 1, {}, 'xx'),
+    st(4, 'running'), st(2, 'failed', 1, {}, 'xx'), st(5, 'claimed'), st(6, 'failed', 1, { exit_code: 3, reason: 'exit 3' }),
+    st(7, 'running'), op('ww', 8, 'experiment.cancel', 'exp001', {}), st(9, 'queued', 3), st(10, 'queued', 2),
+    st(11, 'claimed', 2, {}, 'yy'), st(12, 'running', 2, {}, 'yy'), st(13, 'succeeded', 2, { exit_code: 0, metrics: { acc: 0.9 } }, 'yy'),
+    st(14, 'running', 1), op('ww', 15, 'experiment.note', 'nosuch', { text: 'x' }),
   ])
   const e = s.experiments.exp001
   t.equal(e.status, 'succeeded')
   t.equal(e.attempt, 2)
   t.equal(e.exit_code, 0)
+  t.same(e.metrics, { acc: 0.9 })
+  t.same(e.runners, { 1: { writer: 'ww', worker: 'w1', host: 'gpu1' }, 2: { writer: 'yy', worker: 'yy <yy@x>', host: '' } })
   t.ok(e.started_at && e.finished_at)
-  t.same(s.skipped.map(x => x.op), ['ww/4', 'ww/6', 'ww/11', 'ww/12'])
+  t.same(s.skipped.map(x => x.op), ['ww/2', 'xx/1', 'xx/2', 'ww/5', 'ww/7', 'ww/9', 'ww/14', 'ww/15'])
+})
+
+t.test('chunks and artifacts: only the runner adds them; summaries merge; a retry starts clean; cancel keeps the exit code', async t => {
+  const blob = (c: string) => c.repeat(40)
+  const sum = (count: number, last: number, min: number, max: number, last_step: number) => ({ count, last, min, max, last_step })
+  const s = fold([
+    queue('ww', 1, 'exp001'),
+    op('ww', 2, 'experiment.chunk', 'exp001', { attempt: 1, output: { blob: blob('a'), from: 0, to: 10 } }),
+    op('ww', 3, 'experiment.status', 'exp001', { status: 'claimed', attempt: 1 }),
+    op('ww', 4, 'experiment.chunk', 'exp001', { attempt: 1, output: { blob: blob('b'), from: 0, to: 10 }, metrics: { blob: blob('c'), from: 0, to: 50, points: 3, skipped: 1, series: { loss: sum(3, 0.5, 0.5, 2, 2) } } }),
+    op('xx', 1, 'experiment.chunk', 'exp001', { attempt: 1, output: { blob: blob('d'), from: 10, to: 20 } }),
+    op('ww', 5, 'experiment.chunk', 'exp001', { attempt: 1, metrics: { blob: blob('e'), from: 50, to: 90, points: 2, skipped: 2, series: { loss: sum(2, 0.25, 0.25, 3, 4), acc: sum(1, 0.7, 0.7, 0.7, 4) } } }),
+    op('ww', 6, 'experiment.artifacts', 'exp001', { attempt: 1, files: [{ path: 'model/w.txt', size: 3, sha256: 'f'.repeat(64), blob: blob('f') }, { path: 'big.bin', size: 1e9, sha256: 'e'.repeat(64) }] }),
+    op('xx', 2, 'experiment.artifacts', 'exp001', { attempt: 1, files: [{ path: 'evil', size: 1, sha256: 'a' }] }),
+    op('ww', 7, 'experiment.cancel', 'exp001', { reason: 'enough' }),
+    op('ww', 8, 'experiment.status', 'exp001', { status: 'failed', attempt: 1, exit_code: 143, metrics: { loss: 0.2 } }),
+  ])
+  const e = s.experiments.exp001
+  t.equal(e.status, 'cancelled')
+  t.equal(e.reason, 'enough')
+  t.equal(e.exit_code, 143)
+  t.same(e.series, { loss: sum(5, 0.25, 0.25, 3, 4), acc: sum(1, 0.7, 0.7, 0.7, 4) })
+  t.same(e.metrics, { loss: 0.2, acc: 0.7 }, 'the final line overrides the last point')
+  t.equal(e.metrics_skipped, 3)
+  t.equal(e.output_bytes, 10)
+  t.same(e.chunks.map(c => [c.output?.blob[0] ?? null, c.metrics?.blob[0] ?? null]), [['b', 'c'], [null, 'e']])
+  t.same(e.artifacts.map(a => [a.path, a.blob?.[0] ?? null]), [['model/w.txt', 'f'], ['big.bin', null]])
+  t.same(s.skipped.map(x => x.op), ['ww/2', 'xx/1', 'xx/2'])
+
+  const retried = fold([queue('ww', 1, 'exp002'), op('ww', 2, 'experiment.status', 'exp002', { status: 'claimed', attempt: 1 }),
+    op('ww', 3, 'experiment.chunk', 'exp002', { attempt: 1, metrics: { blob: blob('a'), from: 0, to: 9, points: 1, skipped: 1, series: { loss: sum(1, 1, 1, 1, 0) } } }),
+    op('ww', 4, 'experiment.status', 'exp002', { status: 'failed', attempt: 1, exit_code: 1 }),
+    op('zz', 1, 'experiment.status', 'exp002', { status: 'queued', attempt: 2 }),
+    op('ww', 5, 'experiment.chunk', 'exp002', { attempt: 1, output: { blob: blob('b'), from: 0, to: 4 } })]).experiments.exp002
+  t.equal(retried.status, 'queued')
+  t.same([retried.series, retried.metrics, retried.metrics_skipped, retried.output_bytes], [{}, {}, 0, 0])
+  t.equal(retried.chunks.length, 2, 'chunks of earlier attempts stay readable')
+})
+
+t.test('payload validation of chunk and artifact ops', async t => {
+  const r = checkWriterOps({ last_seq: 0, last_lamport: 0 }, 'ww', [
+    { seq: 1, json: op('ww', 1, 'experiment.chunk', 'exp001', { attempt: 1 }, 1) },
+    { seq: 2, json: op('ww', 2, 'experiment.chunk', 'exp001', { attempt: 1, output: { blob: 'nope', from: 0, to: 1 } }, 2) },
+    { seq: 3, json: op('ww', 3, 'experiment.chunk', 'exp001', { attempt: 1, output: { blob: 'a'.repeat(40), from: 5, to: 5 } }, 3) },
+    { seq: 4, json: op('ww', 4, 'experiment.chunk', 'exp001', { attempt: 1, metrics: { blob: 'a'.repeat(40), from: 0, to: 5, points: 1, skipped: 0, series: { x: { count: 1, last: 'NaN', min: 0, max: 0, last_step: 0 } } } }, 4) },
+    { seq: 5, json: op('ww', 5, 'experiment.artifacts', 'exp001', { attempt: 1, files: [{ path: '../../etc/passwd', size: 1, sha256: 'a' }] }, 5) },
+    { seq: 6, json: op('ww', 6, 'experiment.status', 'exp001', { status: 'succeeded', attempt: 1, metrics: { loss: 'low' } }, 6) },
+    { seq: 7, json: op('ww', 7, 'experiment.chunk', 'exp001', { attempt: 1, output: { blob: 'a'.repeat(40), from: 0, to: 5 } }, 7) },
+  ])
+  t.same(r.valid.map(o => o.seq), [7])
+  t.match(r.rejected.map(x => x.reason), [/neither output nor metrics/, /output: blob: not an object id/, /empty range/, /invalid summary/, /leaves the output folder/, /not a finite number/])
 })

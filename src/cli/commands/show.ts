@@ -4,7 +4,9 @@ import { json } from '../io.ts'
 import { withLab } from '../open.ts'
 import { getExperiment } from '../../lab/experiments.ts'
 import { experimentJson } from '../../lab/json.ts'
-import { list } from '../format.ts'
+import { list, table } from '../format.ts'
+
+const num = (v: number | undefined) => v === undefined ? '-' : String(Number(v.toPrecision(6)))
 
 export async function run(ctx: Ctx, args: string[], o: Record<string, unknown>) {
   const e = await withLab(ctx, lab => getExperiment(lab, args[0]))
@@ -17,8 +19,21 @@ export async function run(ctx: Ctx, args: string[], o: Record<string, unknown>) 
   ]
   let t = `experiment ${e.id}\n${e.message}\n\n`
   t += rows.filter(([, v]) => v !== null && v !== '').map(([k, v]) => `${(k + ':').padEnd(12)}${v}\n`).join('')
-  const metrics = Object.entries(e.metrics)
-  if (metrics.length) t += '\nmetrics:\n' + metrics.map(([k, v]) => `  ${k} = ${v}\n`).join('')
+  const runner = e.runners[e.attempt]
+  if (runner) t += `${'runner:'.padEnd(12)}${runner.worker} on ${runner.host || '?'} (writer ${runner.writer})\n`
+  if (e.output_bytes) t += `${'output:'.padEnd(12)}${e.output_bytes} bytes ('git lab logs ${e.id}')\n`
+  const names = [...new Set([...Object.keys(e.metrics), ...Object.keys(e.series)])].sort()
+  if (names.length) {
+    t += '\nmetrics:\n' + table(names.map(k => {
+      const s = e.series[k]
+      return ['  ' + k, num(e.metrics[k]), s ? num(s.min) : '-', s ? num(s.max) : '-', s ? String(s.count) : '-', s ? String(s.last_step) : '-']
+    }), ['  NAME', 'FINAL', 'MIN', 'MAX', 'POINTS', 'LAST STEP'])
+  }
+  if (e.metrics_skipped) t += `  (${e.metrics_skipped} malformed metrics line${e.metrics_skipped === 1 ? '' : 's'} skipped)\n`
+  const arts = e.artifacts.filter(a => a.attempt === e.attempt)
+  if (arts.length) {
+    t += '\nartifacts:\n' + table(arts.map(a => ['  ' + a.path, String(a.size), a.blob ? `blob ${a.blob.slice(0, 12)}` : `on the host (sha256 ${a.sha256.slice(0, 12)})`]))
+  }
   if (e.notes.length) t += '\nnotes:\n' + e.notes.map(n => `  ${n.time}  ${n.author}\n    ${n.text.replace(/\n/g, '\n    ')}\n`).join('')
   ctx.io.out(t)
 }

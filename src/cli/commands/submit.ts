@@ -2,19 +2,24 @@
 import type { Ctx } from '../io.ts'
 import { json } from '../io.ts'
 import { withLab, many, text, int } from '../open.ts'
-import { submit } from '../../lab/experiments.ts'
+import { submit, type SubmitOptions } from '../../lab/experiments.ts'
 import { experimentJson } from '../../lab/json.ts'
 import { UsageError } from '../../errors.ts'
 
-export async function run(ctx: Ctx, args: string[], o: Record<string, unknown>) {
+/** The options submit and run share, checked. */
+export function submitOptions(args: string[], o: Record<string, unknown>): SubmitOptions {
   if (args.length) throw new UsageError(`unexpected argument ${JSON.stringify(args[0])}: quote the message and the command`)
   if (o.message === undefined || o.message === true) throw new UsageError('missing -m "message": say what this experiment tries')
   if (o.run === undefined || o.run === true) throw new UsageError('missing --run "command"')
-  const e = await withLab(ctx, lab => submit(lab, {
+  return {
     message: text(o.message)!, run: text(o.run)!, setup: text(o.setup), idea: text(o.idea), from: text(o.from),
     priority: int('priority', o.priority), gpus: int('gpus', o.gpus), tags: many(o.tag), dependsOn: many(o.dependsOn),
     noCode: o.code === false, timeout: text(o.timeout),
-  }))
+  }
+}
+
+export async function run(ctx: Ctx, args: string[], o: Record<string, unknown>) {
+  const e = await withLab(ctx, lab => submit(lab, submitOptions(args, o)))
   if (o.json) return json(ctx.io, experimentJson(e))
   ctx.io.out(e.id + '\n')
 }

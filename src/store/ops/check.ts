@@ -46,3 +46,13 @@ export function checkFields(p: Record<string, unknown>, schema: Record<string, C
 
 export const str = (v: unknown, fallback = ''): string => typeof v === 'string' ? v : fallback
 export const strs = (v: unknown): string[] => Array.isArray(v) ? v.filter((x): x is string => typeof x === 'string') : []
+
+/** An object of finite numbers keyed by short names (metrics). */
+export const numbers = (max: number, optional = false): Check => v => {
+  if (v === null || v === undefined) return optional ? null : 'missing'
+  if (typeof v !== 'object' || Array.isArray(v)) return 'not an object'
+  const entries = Object.entries(v as Record<string, unknown>)
+  if (entries.length > max) return `more than ${max} entries`
+  for (const [k, x] of entries) if (k.length > 200 || typeof x !== 'number' || !Number.isFinite(x)) return `${JSON.stringify(k).slice(0, 60)} is not a finite number`
+  return null
+}

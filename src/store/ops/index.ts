@@ -9,10 +9,12 @@ import { ideaTag, experimentTag } from './tag.ts'
 import { experimentQueue } from './experiment-queue.ts'
 import { experimentCancel } from './experiment-cancel.ts'
 import { experimentStatus } from './experiment-status.ts'
+import { experimentChunk } from './experiment-chunk.ts'
+import { experimentArtifacts } from './experiment-artifacts.ts'
 import { messageSend, messageRead } from './message-send.ts'
 
 export const KINDS: ReadonlyMap<string, OpKind> = new Map([
   labConfig, ideaCreate, ideaLink, ideaResolve, ideaNote, ideaTag,
-  experimentQueue, experimentCancel, experimentStatus, experimentNote, experimentTag,
+  experimentQueue, experimentCancel, experimentStatus, experimentChunk, experimentArtifacts, experimentNote, experimentTag,
   messageSend, messageRead,
 ].map(k => [k.type, k]))

@@ -1,0 +1,30 @@
+// git lab worker [--once] [--jobs N] [--gpus LIST] [--keep]
+import type { Ctx } from '../io.ts'
+import { withLab, int, text, duration, onInterrupt } from '../open.ts'
+import { LocalBackend } from '../../dispatch/local.ts'
+import { parseGpus } from '../../dispatch/gpus.ts'
+import { Worker } from '../../dispatch/worker.ts'
+import { UsageError } from '../../errors.ts'
+
+const stamp = (d: Date) => d.toISOString().slice(11, 19)
+
+export async function run(ctx: Ctx, _args: string[], o: Record<string, unknown>) {
+  const jobs = int('jobs', o.jobs) ?? 1
+  if (jobs < 1 || jobs > 256) throw new UsageError('--jobs must be from 1 to 256')
+  const syncEvery = duration('sync-every', o.syncEvery)
+  await withLab(ctx, async lab => {
+    lab.requireWriter()
+    const gpus = text(o.gpus)
+    const worker = new Worker(lab, new LocalBackend(lab, gpus === undefined ? null : parseGpus(gpus)), {
+      once: !!o.once, jobs, keep: !!o.keep, graceMs: duration('grace', o.grace), syncEvery: syncEvery === undefined ? undefined : syncEvery / 1000,
+      log: line => ctx.io.err(`${stamp(ctx.now())} ${line}\n`),
+    })
+    const off = onInterrupt(n => {
+      if (n === 1) ctx.io.err(`${stamp(ctx.now())} stopping: running jobs keep running and the next worker re-attaches to them\n`)
+      worker.stop()
+    })
+    ctx.io.err(`${stamp(ctx.now())} worker ${worker.name} ready${o.once ? ' (until the queue is empty)' : ''}\n`)
+    try { await worker.run() } finally { off() }
+    if (worker.running) ctx.io.err(`${stamp(ctx.now())} left ${worker.running} job${worker.running === 1 ? '' : 's'} running\n`)
+  })
+}

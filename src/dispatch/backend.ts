@@ -1,0 +1,59 @@
+// The one interface the worker drives hosts through: local is the first backend; ssh and slurm fit the same calls.
+import type { ArtifactFile } from '../lab/runs.ts'
+
+/** Everything a backend needs to run one attempt. */
+export interface JobSpec {
+  id: string
+  attempt: number
+  /** the code snapshot to check out (null: run in an empty folder) */
+  commit: string | null
+  run: string
+  setup: string | null
+  /** LAB_EXPERIMENT, LAB_IDEA, CUDA_VISIBLE_DEVICES, ...: the backend adds LAB_METRICS and LAB_OUTPUT */
+  env: Record<string, string>
+  gpus: string[]
+  timeout: number | null
+  /** keep the worktree and journals after the run */
+  keep: boolean
+}
+
+export type Stream = 'output' | 'metrics'
+
+export interface JobPoll {
+  /** setting_up: running --setup; running: the run command; exited: the supervisor wrote how it ended;
+   *  vanished: the job's process is gone without an exit record (host restarted, supervisor killed) */
+  phase: 'starting' | 'setting_up' | 'running' | 'exited' | 'vanished'
+  /** the run command's exit code (128+N: killed by signal N) */
+  exitCode: number | null
+  /** true when --setup failed (exitCode is its code and the run command never started) */
+  setupFailed: boolean
+  /** when the job started, ms since the epoch */
+  startedAt: number
+}
+
+export interface Backend {
+  readonly name: string
+  /** GPU ids this host offers */
+  gpus(): Promise<string[]>
+  /** checks out the code where the job will run */
+  prepare(job: JobSpec): Promise<void>
+  /** starts the job under its supervisor, detached from the worker: it outlives a killed worker */
+  start(job: JobSpec): Promise<void>
+  /** jobs this backend holds that no live worker is attached to (to re-attach after a restart) */
+  orphans(): Promise<JobSpec[]>
+  /** claims the right to follow a job (one worker per job); false if another live worker follows it */
+  attach(job: JobSpec): Promise<boolean>
+  /** bytes [offset, offset+max) of a journal: what was read before is never needed again */
+  read(job: JobSpec, stream: Stream, offset: number, max: number): Promise<Buffer>
+  /** current size of a journal */
+  size(job: JobSpec, stream: Stream): Promise<number>
+  poll(job: JobSpec): Promise<JobPoll>
+  /** SIGTERM to the job's process group, SIGKILL after graceMs; resolves when it is gone */
+  cancel(job: JobSpec, graceMs: number): Promise<void>
+  /** the files the job left in $LAB_OUTPUT (contents only for small ones) */
+  collect(job: JobSpec): Promise<ArtifactFile[]>
+  /** removes the worktree and journals (kept when job.keep), and lets go of the job */
+  cleanup(job: JobSpec): Promise<void>
+  /** resolves when something about the job may have changed (its process ended); optional low-latency hint */
+  changed?(job: JobSpec): Promise<void>
+}

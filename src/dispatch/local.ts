@@ -1,0 +1,234 @@
+// The local backend: a detached worktree per attempt under .git/lab/runs/<id>.<attempt>/, and a small shell
+// supervisor in its own session that writes its pid, the phase, and how the job ended, next to the journals.
+import { spawn } from 'node:child_process'
+import { createHash } from 'node:crypto'
+import { createReadStream } from 'node:fs'
+import { lstat, mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises'
+import path from 'node:path'
+import type { Lab } from '../lab/lab.ts'
+import type { ArtifactFile } from '../lab/runs.ts'
+import { METRICS_FILE, OUTPUT_FILE, fileSize, readRange, runDir, runsDir } from '../lab/journal.ts'
+import type { Backend, JobPoll, JobSpec, Stream } from './backend.ts'
+import { alive, commandLine, groupAlive, same, self, startedAt } from './proc.ts'
+import { detectGpus } from './gpus.ts'
+
+// $1 run dir, $2 setup command (may be empty), $3 run command. The job shares the supervisor's process group, so a
+// cancel's SIGTERM reaches both: the supervisor traps it and stays to record the job's exit code.
+const SUPERVISOR = `
+d=$1
+cd "$d" || exit 1
+echo $$ > pid.tmp && mv pid.tmp pid
+trap 'stop=1' TERM INT HUP
+code=0
+step() {
+  printf '%s\\n' "$1" > phase.tmp && mv phase.tmp phase
+  (cd work && exec sh -c "$2") </dev/null >>"$d/${OUTPUT_FILE}" 2>&1 &
+  child=$!
+  while :; do
+    wait $child
+    code=$?
+    kill -0 $child 2>/dev/null || break
+  done
+}
+if [ -n "$2" ]; then
+  step setting_up "$2"
+  if [ $code -ne 0 ] || [ -n "$stop" ]; then printf 'setup %s\\n' $code > exit.tmp && mv exit.tmp exit; exit 0; fi
+fi
+step running "$3"
+printf 'run %s\\n' $code > exit.tmp && mv exit.tmp exit
+`
+
+/** Small files in $LAB_OUTPUT become blobs; larger ones are recorded by size and hash only. */
+export const ARTIFACT_INLINE_BYTES = 1024 * 1024
+const ARTIFACT_INLINE_TOTAL = 16 * 1024 * 1024
+const MAX_ARTIFACTS = 1000
+
+interface JobFile { spec: JobSpec; created: number }
+
+export class LocalBackend implements Backend {
+  readonly name = 'local'
+  private readonly exits = new Map<string, Promise<void>>()
+
+  constructor(readonly lab: Lab, private readonly gpuOverride: string[] | null = null) {}
+
+  private dir(job: { id: string; attempt: number }) { return runDir(this.lab, job.id, job.attempt) }
+  private key(job: { id: string; attempt: number }) { return `${job.id}.${job.attempt}` }
+
+  async gpus(): Promise<string[]> {
+    return this.gpuOverride ?? detectGpus(this.lab.get('lab.gpus'))
+  }
+
+  async prepare(job: JobSpec): Promise<void> {
+    const d = this.dir(job)
+    // A half-prepared run of this attempt (a worker killed while preparing it) is started over.
+    await rm(d, { recursive: true, force: true })
+    await mkdir(path.join(d, 'out'), { recursive: true })
+    await Promise.all([writeFile(path.join(d, OUTPUT_FILE), ''), writeFile(path.join(d, METRICS_FILE), '')])
+    await this.lock(job, true)
+    await writeFile(path.join(d, 'job.json'), JSON.stringify({ spec: job, created: Date.now() } satisfies JobFile) + '\n')
+    if (job.commit) await this.lab.repo.worktreeAdd(path.join(d, 'work'), job.commit)
+    else await mkdir(path.join(d, 'work'))
+  }
+
+  async start(job: JobSpec): Promise<void> {
+    const d = this.dir(job)
+    const env: NodeJS.ProcessEnv = {
+      ...this.lab.env, ...job.env, LAB_METRICS: path.join(d, METRICS_FILE), LAB_OUTPUT: path.join(d, 'out'),
+    }
+    // detached: setsid(), so the job is its own process group and outlives the worker
+    const child = spawn('sh', ['-c', SUPERVISOR, 'git-lab-supervisor', d, job.setup ?? '', job.run], { cwd: d, env, detached: true, stdio: 'ignore' })
+    this.exits.set(this.key(job), new Promise(resolve => { child.on('exit', () => resolve()); child.on('error', () => resolve()) }))
+    child.unref()
+  }
+
+  changed(job: JobSpec): Promise<void> {
+    return this.exits.get(this.key(job)) ?? new Promise(() => { /* not our child: the worker polls */ })
+  }
+
+  async orphans(): Promise<JobSpec[]> {
+    const names = await readdir(runsDir(this.lab)).catch(() => [] as string[])
+    const out: JobSpec[] = []
+    for (const n of names) {
+      const d = path.join(runsDir(this.lab), n)
+      const job = await readFile(path.join(d, 'job.json'), 'utf8').then(t => JSON.parse(t) as JobFile, () => null)
+      if (!job || await fileSize(path.join(d, 'done')) > 0) continue
+      if (await this.lockHolder(job.spec)) continue
+      out.push(job.spec)
+    }
+    return out
+  }
+
+  attach(job: JobSpec): Promise<boolean> { return this.lock(job, false) }
+
+  /** One live worker follows a job: an exclusive lock file naming it by pid and start time; a dead holder's is broken. */
+  private async lock(job: JobSpec, fresh: boolean): Promise<boolean> {
+    const file = path.join(this.dir(job), 'lock')
+    const me = JSON.stringify(self()) + '\n'
+    for (let i = 0; i < 3; i++) {
+      try {
+        await writeFile(file, me, { flag: fresh && i === 0 ? 'w' : 'wx' })
+        return true
+      } catch (e) {
+        if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e
+      }
+      const holder = await this.lockHolder(job)
+      if (holder) return holder === 'me'
+      // Stale: move it aside under a unique name; of two workers breaking it, only one rename finds it.
+      const aside = `${file}.stale-${process.pid}`
+      try { await rename(file, aside) } catch { continue }
+      await rm(aside, { force: true })
+    }
+    return false
+  }
+
+  private async lockHolder(job: JobSpec): Promise<'me' | 'other' | null> {
+    const text = await readFile(path.join(this.dir(job), 'lock'), 'utf8').catch(() => null)
+    if (text === null) return null
+    try {
+      const who = JSON.parse(text) as { pid: number; start: number | null }
+      if (who.pid === process.pid) return 'me'
+      return same(who) ? 'other' : null
+    } catch { return null }
+  }
+
+  async read(job: JobSpec, stream: Stream, offset: number, max: number): Promise<Buffer> {
+    return readRange(path.join(this.dir(job), stream === 'output' ? OUTPUT_FILE : METRICS_FILE), offset, Infinity, max)
+  }
+
+  size(job: JobSpec, stream: Stream): Promise<number> {
+    return fileSize(path.join(this.dir(job), stream === 'output' ? OUTPUT_FILE : METRICS_FILE))
+  }
+
+  private async pid(job: JobSpec): Promise<number | null> {
+    const d = this.dir(job)
+    const pid = Number((await readFile(path.join(d, 'pid'), 'utf8').catch(() => '')).trim())
+    // The pid is ours only while it is a supervisor of this very run dir that started after the job was prepared.
+    if (!pid || !alive(pid) || !commandLine(pid).includes(`git-lab-supervisor ${d} `)) return null
+    const job0 = await readFile(path.join(d, 'job.json'), 'utf8').then(t => JSON.parse(t) as JobFile, () => null)
+    const started = startedAt(pid)
+    if (job0 && started !== null && started < job0.created - 2000) return null
+    return pid
+  }
+
+  async poll(job: JobSpec): Promise<JobPoll> {
+    const d = this.dir(job)
+    const created = await readFile(path.join(d, 'job.json'), 'utf8').then(t => (JSON.parse(t) as JobFile).created, () => Date.now())
+    const exited = async (): Promise<JobPoll | null> => {
+      const text = await readFile(path.join(d, 'exit'), 'utf8').catch(() => null)
+      const m = text ? /^(setup|run) (\d+)/.exec(text) : null
+      return m ? { phase: 'exited', exitCode: Number(m[2]), setupFailed: m[1] === 'setup', startedAt: created } : null
+    }
+    const done = await exited()
+    if (done) return done
+    const pid = await this.pid(job)
+    if (pid !== null) {
+      const phase = (await readFile(path.join(d, 'phase'), 'utf8').catch(() => '')).trim()
+      return { phase: phase === 'running' ? 'running' : phase === 'setting_up' ? 'setting_up' : 'starting', exitCode: null, setupFailed: false, startedAt: created }
+    }
+    // It may have written its exit record between the two reads.
+    const late = await exited()
+    if (late) return late
+    const hasPid = await fileSize(path.join(d, 'pid')) > 0
+    const phase = hasPid || Date.now() - created > 30_000 ? 'vanished' : 'starting'
+    return { phase, exitCode: null, setupFailed: false, startedAt: created }
+  }
+
+  async cancel(job: JobSpec, graceMs: number): Promise<void> {
+    const pid = await this.pid(job)
+    if (pid === null) return
+    const signal = (s: NodeJS.Signals) => { try { process.kill(-pid, s) } catch { /* gone */ } }
+    signal('SIGTERM')
+    const until = Date.now() + graceMs
+    while (groupAlive(pid) && Date.now() < until) {
+      // the supervisor stays to record the exit code: the job is gone once it has
+      if (await fileSize(path.join(this.dir(job), 'exit')) > 0) return
+      await new Promise(r => setTimeout(r, 50))
+    }
+    if (!groupAlive(pid)) return
+    signal('SIGKILL')
+    for (let i = 0; i < 100 && groupAlive(pid); i++) await new Promise(r => setTimeout(r, 20))
+  }
+
+  async collect(job: JobSpec): Promise<ArtifactFile[]> {
+    const root = path.join(this.dir(job), 'out')
+    const files: ArtifactFile[] = []
+    let inline = 0
+    const walk = async (rel: string): Promise<void> => {
+      const names = (await readdir(path.join(root, rel)).catch(() => [] as string[])).sort()
+      for (const n of names) {
+        if (files.length >= MAX_ARTIFACTS) return
+        const r = rel ? `${rel}/${n}` : n
+        const st = await lstat(path.join(root, r)).catch(() => null)
+        // Regular files only: a symlink could point at a secret outside the output folder.
+        if (st?.isDirectory()) await walk(r)
+        else if (st?.isFile()) {
+          const small = st.size <= ARTIFACT_INLINE_BYTES && inline + st.size <= ARTIFACT_INLINE_TOTAL
+          const data = small ? await readFile(path.join(root, r)) : null
+          if (data) inline += data.length
+          files.push({ path: r, size: st.size, sha256: data ? createHash('sha256').update(data).digest('hex') : await sha256File(path.join(root, r)), data })
+        }
+      }
+    }
+    await walk('')
+    return files
+  }
+
+  async cleanup(job: JobSpec): Promise<void> {
+    const d = this.dir(job)
+    if (job.keep) {
+      await writeFile(path.join(d, 'done'), new Date().toISOString() + '\n')
+      await rm(path.join(d, 'lock'), { force: true })
+      return
+    }
+    if (job.commit) await this.lab.repo.worktreeRemove(path.join(d, 'work')).catch(() => undefined)
+    await rm(d, { recursive: true, force: true })
+    this.exits.delete(this.key(job))
+  }
+}
+
+function sha256File(file: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const h = createHash('sha256')
+    createReadStream(file).on('data', b => h.update(b)).on('end', () => resolve(h.digest('hex'))).on('error', reject)
+  })
+}

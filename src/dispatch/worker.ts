@@ -1,0 +1,373 @@
+// The worker: claims queued experiments, runs them through a backend, seals their journals into refs as they go,
+// records how each ended, and re-attaches to jobs a previous worker left running.
+import { hostname } from 'node:os'
+import type { Lab } from '../lab/lab.ts'
+import { claimExperiment, readClaim } from '../lab/claims.ts'
+import { cancelExperiment } from '../lab/experiments.ts'
+import { artifactsDraft, chunkDraft, record, statusDraft, type StatusReport } from '../lab/runs.ts'
+import { sync } from '../lab/sync.ts'
+import { MetricBatch } from '../store/chunks.ts'
+import type { Draft } from '../store/op.ts'
+import { TERMINAL, type Experiment, type State } from '../store/state.ts'
+import type { Backend, JobPoll, JobSpec } from './backend.ts'
+import { alive } from './proc.ts'
+import { pickQueued, type QueueVerdict } from './queue.ts'
+
+/** Largest chunk sealed at once; more pending than this seals again on the next tick. */
+export const CHUNK_BYTES = 8 * 1024 * 1024
+
+export interface WorkerOptions {
+  /** exit when nothing is queued that this worker can run and no job is running */
+  once?: boolean
+  jobs?: number
+  /** run only this experiment (git lab run) */
+  only?: string
+  keep?: boolean
+  /** SIGTERM, then SIGKILL after this long (ms) */
+  graceMs?: number
+  tickMs?: number
+  /** seconds between syncs with the lab remote (0: never) */
+  syncEvery?: number
+  name?: string
+  /** progress lines for the user */
+  log?: (line: string) => void
+  /** new output of a job as the worker sees it (for git lab run) */
+  onOutput?: (id: string, data: Buffer) => void
+  /** called once a job's end is recorded */
+  onFinish?: (e: Experiment) => void
+}
+
+interface Active {
+  spec: JobSpec
+  outSealed: number
+  metSealed: number
+  /** metrics journal bytes read into `pending` (complete lines only), each point timed when it was read */
+  metRead: number
+  pending: MetricBatch
+  /** output bytes handed to onOutput */
+  shown: number
+  lastSeal: number
+  reported: 'none' | 'claimed' | 'setting_up' | 'running'
+  stopping: 'cancelled' | 'timed_out' | null
+  stopped: Promise<void> | null
+  gpus: string[]
+  busy: boolean
+}
+
+/** Sealing gets less frequent as a run ages: a 10-hour run makes hundreds of chunks, not thousands. */
+export function sealInterval(ageMs: number): number {
+  return ageMs < 60_000 ? 2_000 : ageMs < 600_000 ? 5_000 : ageMs < 3_600_000 ? 15_000 : 30_000
+}
+
+const sleep = (ms: number) => new Promise<void>(r => setTimeout(r, ms))
+
+export class Worker {
+  private readonly active = new Map<string, Active>()
+  private readonly lostClaims = new Map<string, number>()
+  private readonly warned = new Set<string>()
+  private stopRequested = false
+  private wake: (() => void) | null = null
+  private lastSync = 0
+  readonly name: string
+  private freeGpus: string[] = []
+  private totalGpus = 0
+
+  constructor(readonly lab: Lab, readonly backend: Backend, readonly o: WorkerOptions = {}) {
+    this.name = o.name ?? `${lab.identity.name}@${hostname()}:${process.pid}`
+  }
+
+  private log(line: string) { this.o.log?.(line) }
+
+  /** Stop taking new jobs; the loop returns once it has sealed what it holds. Running jobs keep running. */
+  stop(): void { this.stopRequested = true; this.wake?.() }
+
+  get running(): number { return this.active.size }
+
+  async run(): Promise<void> {
+    this.lab.requireWriter()
+    const gpus = await this.backend.gpus()
+    this.freeGpus = [...gpus]
+    this.totalGpus = gpus.length
+    await this.reattach()
+    for (;;) {
+      await this.maybeSync(false)
+      const state = await this.lab.state()
+      for (const a of [...this.active.values()]) await this.step(a, state.experiments[a.spec.id])
+      if (this.stopRequested) break
+      const verdict = await this.fill(await this.lab.state())
+      if (this.o.once && this.active.size === 0 && !verdict.waiting) break
+      await this.idle()
+    }
+    // Detach: seal what the journals hold now; the jobs keep running and the next worker re-attaches.
+    const state = await this.lab.state()
+    for (const a of this.active.values()) await this.seal(a, state.experiments[a.spec.id], false).catch(e => this.log(`cannot seal ${a.spec.id}: ${(e as Error).message}`))
+    await this.maybeSync(true)
+  }
+
+  private async idle(): Promise<void> {
+    const tick = this.o.tickMs ?? 250
+    await Promise.race([
+      sleep(tick),
+      new Promise<void>(r => { this.wake = r }),
+      ...[...this.active.values()].map(a => this.backend.changed?.(a.spec) ?? sleep(tick)),
+    ])
+    this.wake = null
+  }
+
+  private async maybeSync(force: boolean): Promise<void> {
+    const every = (this.o.syncEvery ?? 15) * 1000
+    if (!this.lab.remote || every <= 0 || (!force && Date.now() - this.lastSync < every)) return
+    this.lastSync = Date.now()
+    try { await sync(this.lab) } catch (e) { this.log(`sync: ${(e as Error).message}`) }
+  }
+
+  /** Jobs a killed worker left behind: follow them again from where their sealed chunks end. */
+  private async reattach(): Promise<void> {
+    const state = await this.lab.state()
+    for (const spec of await this.backend.orphans()) {
+      if (this.o.only && spec.id !== this.o.only) continue
+      const e = state.experiments[spec.id]
+      const runner = e?.runners[spec.attempt]
+      if (!e || e.attempt !== spec.attempt || (runner && runner.writer !== this.lab.identity.writer)) continue
+      if (!(await this.backend.attach(spec))) continue
+      const a = this.track(spec, e)
+      this.log(`${spec.id}: re-attached (attempt ${spec.attempt}) at output byte ${a.outSealed}, metrics byte ${a.metSealed}`)
+    }
+  }
+
+  private track(spec: JobSpec, e: Experiment): Active {
+    let outSealed = 0
+    let metSealed = 0
+    for (const c of e.chunks) {
+      if (c.attempt !== spec.attempt) continue
+      if (c.output) outSealed = Math.max(outSealed, c.output.to)
+      if (c.metrics) metSealed = Math.max(metSealed, c.metrics.to)
+    }
+    const counts = new Map(Object.entries(e.series).map(([k, s]) => [k, s.count]))
+    const runner = e.runners[spec.attempt]
+    const reported = !runner ? 'none' : e.status === 'running' ? 'running' : e.status === 'setting_up' ? 'setting_up' : 'claimed'
+    const a: Active = {
+      spec, outSealed, metSealed, metRead: metSealed, pending: new MetricBatch(counts), shown: outSealed,
+      lastSeal: Date.now(), reported, stopping: null, stopped: null,
+      gpus: spec.gpus, busy: false,
+    }
+    this.freeGpus = this.freeGpus.filter(g => !spec.gpus.includes(g))
+    this.active.set(spec.id, a)
+    return a
+  }
+
+  /** Claims and starts what fits, in queue order. */
+  private async fill(state: State): Promise<QueueVerdict> {
+    const jobs = Math.max(1, this.o.jobs ?? 1)
+    const verdict = pickQueued(state, { only: this.o.only, freeGpus: this.freeGpus.length, totalGpus: this.totalGpus, skip: id => this.active.has(id) || this.recentlyLost(state.experiments[id]) })
+    for (const [id, reason] of verdict.cancel) {
+      await cancelExperiment(this.lab, id, reason).catch(() => undefined)
+      this.log(`${id}: cancelled (${reason})`)
+    }
+    for (const [id, why] of verdict.unfit) {
+      if (!this.warned.has(id)) this.log(`${id}: ${why}`)
+      this.warned.add(id)
+    }
+    let free = this.freeGpus.length
+    for (const e of verdict.ready) {
+      if (this.active.size >= jobs || this.stopRequested) break
+      if (e.gpus > free) continue
+      if (await this.claim(e)) free = this.freeGpus.length
+    }
+    return verdict
+  }
+
+  private recentlyLost(e: Experiment | undefined): boolean {
+    const until = e ? this.lostClaims.get(`${e.id}.${e.attempt}`) : undefined
+    return until !== undefined && Date.now() < until
+  }
+
+  private async claim(e: Experiment): Promise<boolean> {
+    let c = await claimExperiment(this.lab, e.id, e.attempt, { worker: this.name })
+    if (!c.won) {
+      // A claim nobody followed up (its worker died before recording it, or its lease ran out) may be taken over.
+      const held = await readClaim(this.lab, e.id, e.attempt, true)
+      const mine = held && held.claim.writer === this.lab.identity.writer && held.claim.host === hostname() && !alive(held.claim.pid)
+      const expired = held && Date.parse(held.claim.expires_at) < this.lab.now().getTime()
+      if (held && (mine || expired)) c = await claimExperiment(this.lab, e.id, e.attempt, { worker: this.name, replacing: held.sha })
+      if (!c.won) {
+        this.lostClaims.set(`${e.id}.${e.attempt}`, held ? Date.parse(held.claim.expires_at) : Date.now() + 60_000)
+        return false
+      }
+    }
+    const gpus = this.freeGpus.slice(0, e.gpus)
+    const spec: JobSpec = {
+      id: e.id, attempt: e.attempt, commit: e.commit, run: e.run, setup: e.setup, gpus, timeout: e.timeout, keep: !!this.o.keep,
+      env: {
+        LAB_EXPERIMENT: e.id, LAB_ATTEMPT: String(e.attempt), LAB_IDEA: e.idea ?? '',
+        ...(this.totalGpus > 0 || gpus.length ? { CUDA_VISIBLE_DEVICES: gpus.join(',') } : {}),
+      },
+    }
+    try {
+      await this.backend.prepare(spec)
+    } catch (err) {
+      await record(this.lab, e.id, [statusDraft(e.id, e.attempt, { status: 'claimed', worker: this.name }),
+        statusDraft(e.id, e.attempt, { status: 'failed', reason: `could not prepare the run: ${(err as Error).message}` })], 'failed to prepare')
+      await this.backend.cleanup(spec).catch(() => undefined)
+      this.log(`${e.id}: could not prepare: ${(err as Error).message}`)
+      return false
+    }
+    await this.backend.start(spec)
+    const a = this.track(spec, e)
+    a.reported = 'none'
+    const phase = spec.setup ? 'setting_up' : 'running'
+    await this.report(a, [statusDraft(e.id, e.attempt, { status: 'claimed', worker: this.name }), statusDraft(e.id, e.attempt, { status: phase })], phase)
+    this.log(`${e.id}: started (attempt ${e.attempt}${gpus.length ? `, GPUs ${gpus.join(',')}` : ''}): ${e.run}`)
+    return true
+  }
+
+  private async report(a: Active, drafts: Draft[], reported: Active['reported']): Promise<void> {
+    await record(this.lab, a.spec.id, drafts, reported)
+    a.reported = reported
+  }
+
+  /** One look at a running job: report its phase, stop it if cancelled or over time, seal, or finish it. */
+  private async step(a: Active, e: Experiment | undefined): Promise<void> {
+    if (a.busy || !e) return
+    a.busy = true
+    try {
+      const poll = await this.backend.poll(a.spec)
+      const { id, attempt } = a.spec
+      if (a.reported === 'none') await this.report(a, [statusDraft(id, attempt, { status: 'claimed', worker: this.name })], 'claimed')
+      const phase = poll.phase === 'running' || (poll.phase === 'exited' && !poll.setupFailed) ? 'running' : poll.phase === 'setting_up' ? 'setting_up' : null
+      const rank = { none: 0, claimed: 1, setting_up: 2, running: 3 }
+      if (phase && rank[phase] > rank[a.reported] && !TERMINAL.has(e.status)) await this.report(a, [statusDraft(id, attempt, { status: phase })], phase)
+      if (!a.stopping && poll.phase !== 'exited' && poll.phase !== 'vanished') {
+        if (e.status === 'cancelled' || e.attempt !== attempt) this.halt(a, 'cancelled')
+        else if (a.spec.timeout && Date.now() - poll.startedAt > a.spec.timeout * 1000) this.halt(a, 'timed_out')
+      }
+      await this.show(a)
+      await this.ingest(a, false)
+      if (poll.phase === 'exited' || poll.phase === 'vanished') {
+        if (a.stopped) await a.stopped
+        await this.finish(a, e, poll)
+      } else if (Date.now() - a.lastSeal >= sealInterval(Date.now() - poll.startedAt) || await this.backlog(a)) {
+        await this.seal(a, e, false)
+      }
+    } finally {
+      a.busy = false
+    }
+  }
+
+  private halt(a: Active, why: 'cancelled' | 'timed_out'): void {
+    a.stopping = why
+    this.log(`${a.spec.id}: ${why === 'cancelled' ? 'cancelled: stopping it' : `over its timeout of ${a.spec.timeout}s: stopping it`}`)
+    a.stopped = this.backend.cancel(a.spec, this.o.graceMs ?? 10_000).catch(err => this.log(`${a.spec.id}: cannot stop: ${(err as Error).message}`))
+    void a.stopped.then(() => this.wake?.())
+  }
+
+  private async backlog(a: Active): Promise<boolean> {
+    return (await this.backend.size(a.spec, 'output')) - a.outSealed >= CHUNK_BYTES || a.metRead - a.metSealed >= CHUNK_BYTES
+  }
+
+  /** Reads new complete metrics lines (all of them when final) into the pending batch, up to a chunk's worth. */
+  private async ingest(a: Active, final: boolean): Promise<void> {
+    while (a.metRead - a.metSealed < CHUNK_BYTES) {
+      const data = await this.backend.read(a.spec, 'metrics', a.metRead, CHUNK_BYTES - (a.metRead - a.metSealed))
+      const cut = data.lastIndexOf(0x0a) + 1
+      const room = a.metRead - a.metSealed + data.length >= CHUNK_BYTES
+      // A line longer than a whole chunk is cut where the chunk ends (and then counts as malformed).
+      const use = final || (cut === 0 && room) ? data.length : cut
+      if (use === 0) return
+      const text = data.subarray(0, use).toString('utf8')
+      const now = Date.now()
+      let start = 0
+      while (start < text.length) {
+        const nl = text.indexOf('\n', start)
+        const end = nl < 0 ? text.length : nl
+        a.pending.add(text.slice(start, end), now)
+        start = end + 1
+      }
+      a.metRead += use
+      if (use < data.length || data.length === 0) return
+    }
+  }
+
+  private async show(a: Active): Promise<void> {
+    if (!this.o.onOutput) return
+    for (;;) {
+      const data = await this.backend.read(a.spec, 'output', a.shown, CHUNK_BYTES)
+      if (!data.length) return
+      a.shown += data.length
+      this.o.onOutput(a.spec.id, data)
+    }
+  }
+
+  /** Seals the output journal to its last complete line (all of it when final) and the pending metrics, in one write. */
+  private async seal(a: Active, e: Experiment | undefined, final: boolean, extra: Draft[] = [], summary = 'output'): Promise<void> {
+    if (!e) return
+    const { spec } = a
+    let out = await this.backend.read(spec, 'output', a.outSealed, CHUNK_BYTES)
+    if (!final && out.length < CHUNK_BYTES) out = out.subarray(0, out.lastIndexOf(0x0a) + 1)
+    const batch = a.pending
+    const draft = chunkDraft(this.lab, spec.id, spec.attempt,
+      out.length ? { data: Buffer.from(out), from: a.outSealed } : null,
+      a.metRead > a.metSealed ? { batch, from: a.metSealed, to: a.metRead } : null)
+    if (draft || extra.length) await record(this.lab, spec.id, [draft, ...extra], summary)
+    a.outSealed += out.length
+    a.metSealed = a.metRead
+    a.pending = new MetricBatch(batch.counts)
+    a.lastSeal = Date.now()
+  }
+
+  /** The job ended: seal the rest, record artifacts and how it ended in one write, clean up. */
+  private async finish(a: Active, e: Experiment, poll: JobPoll): Promise<void> {
+    const { spec } = a
+    // Seal everything (a chunk at a time) until the journals are drained; the last write carries the end.
+    for (;;) {
+      await this.ingest(a, true)
+      const out = await this.backend.size(spec, 'output')
+      const met = await this.backend.size(spec, 'metrics')
+      if (out - a.outSealed <= CHUNK_BYTES && met - a.metSealed <= CHUNK_BYTES) break
+      await this.seal(a, e, true)
+    }
+    const tail = await this.backend.read(spec, 'output', Math.max(0, (await this.backend.size(spec, 'output')) - 65536), 65536)
+    const end = this.outcome(a, e, poll, finalMetrics(tail))
+    const files = await this.backend.collect(spec).catch(() => [])
+    const arts = artifactsDraft(this.lab, spec.id, spec.attempt, files)
+    await this.seal(a, e, true, [...(arts ? [arts] : []), statusDraft(spec.id, spec.attempt, end)], end.status)
+    await this.show(a)
+    await this.backend.cleanup(spec)
+    this.active.delete(spec.id)
+    this.freeGpus.push(...a.gpus.filter(g => !this.freeGpus.includes(g)))
+    const took = Math.round((Date.now() - poll.startedAt) / 1000)
+    this.log(`${spec.id}: ${end.status}${end.reason ? ` (${end.reason})` : ''} after ${took}s`)
+    const after = (await this.lab.state()).experiments[spec.id]
+    if (after) this.o.onFinish?.(after)
+  }
+
+  private outcome(a: Active, e: Experiment, poll: JobPoll, metrics: Record<string, number> | null): StatusReport {
+    const code = poll.exitCode
+    const base = { exit_code: code, metrics }
+    if (a.stopping === 'timed_out') return { ...base, status: 'timed_out', reason: `ran longer than its timeout of ${a.spec.timeout}s` }
+    if (a.stopping === 'cancelled' || e.status === 'cancelled') return { ...base, status: 'cancelled', reason: e.reason ?? 'cancelled' }
+    if (poll.phase === 'vanished') return { ...base, status: 'lost', reason: 'its process vanished without an exit code (was the host restarted?)' }
+    if (poll.setupFailed) return { ...base, status: 'failed', reason: `setup failed with exit code ${code}` }
+    if (code === 0) return { ...base, status: 'succeeded' }
+    const sig = code !== null && code > 128 ? signalName(code - 128) : null
+    return { ...base, status: 'failed', reason: sig ? `killed by ${sig}` : `exit code ${code}` }
+  }
+}
+
+function signalName(n: number): string {
+  const names: Record<number, string> = { 1: 'SIGHUP', 2: 'SIGINT', 6: 'SIGABRT', 9: 'SIGKILL', 11: 'SIGSEGV', 13: 'SIGPIPE', 15: 'SIGTERM' }
+  return names[n] ?? `signal ${n}`
+}
+
+/** The job's last output line, if it is a JSON object: its numeric entries are the final metrics. */
+export function finalMetrics(tail: Buffer): Record<string, number> | null {
+  const lines = tail.toString('utf8').split('\n').map(l => l.trim()).filter(Boolean)
+  const last = lines[lines.length - 1]
+  if (!last || last[0] !== '{') return null
+  try {
+    const o = JSON.parse(last) as Record<string, unknown>
+    if (typeof o !== 'object' || o === null || Array.isArray(o)) return null
+    const m = Object.fromEntries(Object.entries(o).filter(([k, v]) => typeof v === 'number' && Number.isFinite(v) && k.length <= 200).slice(0, 1000)) as Record<string, number>
+    return Object.keys(m).length ? m : null
+  } catch { return null }
+}
