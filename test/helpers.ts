@@ -105,3 +105,25 @@ export function write(repo: TestRepo, file: string, content: string): void {
   mkdirSync(path.dirname(path.join(repo.dir, file)), { recursive: true })
   writeFileSync(path.join(repo.dir, file), content)
 }
+
+/** Starts the built binary and returns at once: the child (to signal it) and its result. */
+export function labStart(repo: { dir: string; env: NodeJS.ProcessEnv }, args: string[], env: NodeJS.ProcessEnv = {}) {
+  const child = spawn(BIN, args, { cwd: repo.dir, env: { ...repo.env, ...env } })
+  let out = ''
+  let err = ''
+  child.stdout.on('data', b => { out += b })
+  child.stderr.on('data', b => { err += b })
+  const result = new Promise<CliResult>(resolve => child.on('close', code => resolve({ code: code ?? -1, out, err })))
+  return { child, result, output: () => ({ out, err }) }
+}
+
+/** Polls until fn returns a truthy value (or throws after timeoutMs, naming what was awaited). */
+export async function waitFor<T>(what: string, fn: () => T | Promise<T>, timeoutMs = 20_000): Promise<NonNullable<T>> {
+  const until = Date.now() + timeoutMs
+  for (;;) {
+    const v = await fn()
+    if (v) return v as NonNullable<T>
+    if (Date.now() > until) throw new Error(`timed out waiting for ${what}`)
+    await new Promise(r => setTimeout(r, 50))
+  }
+}
