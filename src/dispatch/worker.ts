@@ -12,6 +12,7 @@ import { TERMINAL, type Experiment, type State } from '../store/state.ts'
 import type { Backend, JobPoll, JobSpec } from './backend.ts'
 import { alive } from './proc.ts'
 import { pickQueued, type QueueVerdict } from './queue.ts'
+import { maskSecrets, secretValues } from './secrets.ts'
 
 /** Largest chunk sealed at once; more pending than this seals again on the next tick. */
 export const CHUNK_BYTES = 8 * 1024 * 1024
@@ -22,6 +23,8 @@ export interface WorkerOptions {
   jobs?: number
   /** run only this experiment (git lab run) */
   only?: string
+  /** claim with a local ref even with a remote: for an experiment just submitted here and not pushed */
+  claimLocally?: boolean
   keep?: boolean
   /** SIGTERM, then SIGKILL after this long (ms) */
   graceMs?: number
@@ -71,9 +74,11 @@ export class Worker {
   readonly name: string
   private freeGpus: string[] = []
   private totalGpus = 0
+  private readonly secrets: Buffer[]
 
   constructor(readonly lab: Lab, readonly backend: Backend, readonly o: WorkerOptions = {}) {
     this.name = o.name ?? `${lab.identity.name}@${hostname()}:${process.pid}`
+    this.secrets = secretValues(lab.env, lab.config.get('lab.secret') ?? [])
   }
 
   private log(line: string) { this.o.log?.(line) }
@@ -105,7 +110,8 @@ export class Worker {
   }
 
   private async idle(): Promise<void> {
-    const tick = this.o.tickMs ?? 250
+    // Idle, a worker looks at the queue once a second; with jobs running, four times (output, cancels, timeouts).
+    const tick = this.o.tickMs ?? (this.active.size ? 250 : 1000)
     await Promise.race([
       sleep(tick),
       new Promise<void>(r => { this.wake = r }),
@@ -183,13 +189,13 @@ export class Worker {
   }
 
   private async claim(e: Experiment): Promise<boolean> {
-    let c = await claimExperiment(this.lab, e.id, e.attempt, { worker: this.name })
+    let c = await claimExperiment(this.lab, e.id, e.attempt, { worker: this.name, local: this.o.claimLocally })
     if (!c.won) {
       // A claim nobody followed up (its worker died before recording it, or its lease ran out) may be taken over.
       const held = await readClaim(this.lab, e.id, e.attempt, true)
       const mine = held && held.claim.writer === this.lab.identity.writer && held.claim.host === hostname() && !alive(held.claim.pid)
       const expired = held && Date.parse(held.claim.expires_at) < this.lab.now().getTime()
-      if (held && (mine || expired)) c = await claimExperiment(this.lab, e.id, e.attempt, { worker: this.name, replacing: held.sha })
+      if (held && (mine || expired)) c = await claimExperiment(this.lab, e.id, e.attempt, { worker: this.name, replacing: held.sha, local: this.o.claimLocally })
       if (!c.won) {
         this.lostClaims.set(`${e.id}.${e.attempt}`, held ? Date.parse(held.claim.expires_at) : Date.now() + 60_000)
         return false
@@ -306,7 +312,7 @@ export class Worker {
     if (!final && out.length < CHUNK_BYTES) out = out.subarray(0, out.lastIndexOf(0x0a) + 1)
     const batch = a.pending
     const draft = chunkDraft(this.lab, spec.id, spec.attempt,
-      out.length ? { data: Buffer.from(out), from: a.outSealed } : null,
+      out.length ? { data: maskSecrets(Buffer.from(out), this.secrets), from: a.outSealed } : null,
       a.metRead > a.metSealed ? { batch, from: a.metSealed, to: a.metRead } : null)
     if (draft || extra.length) await record(this.lab, spec.id, [draft, ...extra], summary)
     a.outSealed += out.length

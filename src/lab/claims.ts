@@ -23,6 +23,8 @@ export interface ClaimOptions {
   leaseSeconds?: number
   /** take over (or renew) the claim that is at this sha now; without it the claim must not exist yet */
   replacing?: string
+  /** decide with a local ref even when the lab has a remote (the experiment was never pushed: nobody else sees it) */
+  local?: boolean
 }
 
 export interface ClaimResult { won: boolean; sha: string; claim: Claim }
@@ -42,7 +44,7 @@ export async function claimExperiment(lab: Lab, id: string, attempt: number, o: 
   const ref = claimRef(id, attempt)
   const expect = o.replacing ?? null
   let won: boolean
-  if (lab.remote) {
+  if (lab.remote && !o.local) {
     try {
       won = await lab.repo.pushLease(lab.remote, ref, sha, expect)
     } catch (e) {

@@ -149,3 +149,16 @@ t.test('a job whose process vanished without an exit code becomes lost', async t
   t.match(await show(r, id), { status: 'lost', reason: /vanished without an exit code/ })
   t.match((await lab(r, ['logs', id])).out, /^up\n/)
 })
+
+t.test('secrets in the environment are masked before output is sealed: no secret lands in any object', async t => {
+  const r = await setup(t)
+  r.git('config', 'lab.secret', 'DB_URL')
+  const env = { ...r.env, HF_TOKEN: 'hf_abcdef123456', DB_URL: 'postgres://u:pw@db', SHORT_TOKEN: 'abc', PLAIN: 'visible-value' }
+  const res = await lab({ dir: r.dir, env }, ['run', '-m', 'leaky', '--run', 'echo "token=$HF_TOKEN db=$DB_URL short=$SHORT_TOKEN plain=$PLAIN"'])
+  t.equal(res.code, 0)
+  const id = /experiment ([0-9a-f]+)/.exec(res.err)![1]
+  t.equal((await lab(r, ['logs', id])).out, `token=${'*'.repeat(15)} db=${'*'.repeat(18)} short=abc plain=visible-value\n`)
+  const everything = r.git('cat-file', '--batch-all-objects', '--batch')
+  t.notMatch(everything, /hf_abcdef123456|postgres:\/\/u:pw@db/)
+  t.match(everything, /visible-value/, 'the scan does read blob contents')
+})

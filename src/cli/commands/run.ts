@@ -25,7 +25,7 @@ export async function run(ctx: Ctx, args: string[], o: Record<string, unknown>) 
     ctx.io.err(`git lab: experiment ${e.id}\n`)
     let done: Experiment | null = null
     const worker = new Worker(lab, new LocalBackend(lab, null), {
-      once: true, only: e.id, keep: !!o.keep, graceMs: duration('grace', o.grace), syncEvery: 0,
+      once: true, only: e.id, claimLocally: true, keep: !!o.keep, graceMs: duration('grace', o.grace), syncEvery: 0,
       log: line => { if (!/: started /.test(line)) ctx.io.err(`git lab: ${line}\n`) },
       onOutput: (_id, data) => (o.json ? ctx.io.err : ctx.io.out)(data.toString('utf8')),
       onFinish: x => { done = x },

@@ -1,0 +1,31 @@
+// Secrets: values of the worker's environment that must never enter refs. Output is masked before it is sealed.
+
+/** Names whose values are treated as secret without being listed (HF_TOKEN, WANDB_API_KEY, AWS_SECRET_ACCESS_KEY, ...). */
+export const SECRET_NAME = /(TOKEN|SECRET|PASSWORD|PASSWD|API_?KEY|ACCESS_?KEY|PRIVATE_?KEY|CREDENTIAL|AUTH)/i
+/** Shorter values are not masked: masking "1" or "true" everywhere would garble the log and protect nothing. */
+export const MIN_SECRET_LENGTH = 6
+
+/** The secret values of an environment: names matching SECRET_NAME, plus the names listed (config lab.secret). */
+export function secretValues(env: NodeJS.ProcessEnv, listed: string[] = []): Buffer[] {
+  const names = new Set(listed)
+  const values = new Set<string>()
+  for (const [k, v] of Object.entries(env)) {
+    if (v && v.length >= MIN_SECRET_LENGTH && (names.has(k) || SECRET_NAME.test(k))) values.add(v)
+  }
+  return [...values].sort((a, b) => b.length - a.length).map(v => Buffer.from(v, 'utf8'))
+}
+
+/** A copy of data with every occurrence of a secret replaced by as many '*' (offsets into the journal stay true). */
+export function maskSecrets(data: Buffer, secrets: Buffer[]): Buffer {
+  if (!secrets.length) return data
+  let out: Buffer | null = null
+  for (const s of secrets) {
+    let i = (out ?? data).indexOf(s)
+    while (i >= 0) {
+      out ??= Buffer.from(data)
+      out.fill(0x2a, i, i + s.length)
+      i = out.indexOf(s, i + s.length)
+    }
+  }
+  return out ?? data
+}
