@@ -116,12 +116,25 @@ export function table(title, rows) {
   for (const [a, b, c] of cells) console.log(`  ${a.padEnd(w0)}  ${b.padEnd(w1)}  ${c}`)
 }
 
-/** Prints the goal verdict line and returns it. */
-export function verdict(what, value, goal, unit = 'ms') {
-  const ok = value <= goal
-  const line = `${ok ? 'OK  ' : 'MISS'} ${what}: ${unit === 'x' ? value.toFixed(2) + 'x' : ms(value)} (goal <= ${unit === 'x' ? goal + 'x' : ms(goal)})`
+/** Thousands separated by commas, whatever the locale: 1,000,000. */
+export const int = x => Math.round(x).toString().replace(/\B(?=(\d{3})+(?!\d))/g, ',')
+
+/** A value in its unit: 'ms' (printed as ms or s), 'x' (a ratio), or any other unit name printed after the number. */
+export function fmt(value, unit = 'ms') {
+  if (unit === 'ms') return ms(value)
+  if (unit === 'x') return `${value.toFixed(2)}x`
+  return `${Math.abs(value) >= 1000 || Number.isInteger(value) ? int(value) : value.toFixed(Math.abs(value) < 10 ? 2 : 1)} ${unit}`
+}
+
+/** A goal as written: 2x, not 2.00x. */
+export const fmtGoal = (goal, unit = 'ms') => unit === 'x' ? `${goal}x` : fmt(goal, unit)
+
+/** Prints the goal verdict line and returns it; `atLeast` for goals where more is better (a rate). */
+export function verdict(what, value, goal, unit = 'ms', { atLeast = false } = {}) {
+  const ok = atLeast ? value >= goal : value <= goal
+  const line = `${ok ? 'OK  ' : 'MISS'} ${what}: ${fmt(value, unit)} (goal ${atLeast ? '>=' : '<='} ${fmtGoal(goal, unit)})`
   console.log(line)
-  return { what, value, goal, unit, ok }
+  return { what, value, goal, unit, ok, ...(atLeast ? { atLeast } : {}) }
 }
 
 /** The machine-readable last line run-all.mjs collects. */

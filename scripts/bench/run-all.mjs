@@ -1,13 +1,13 @@
 // Runs every benchmark, one child process each (so one's heap and temp repos never weigh on the next), then prints
 // a summary of the goals. Builds dist/ first if it is missing or older than src/.
 //
-//   node scripts/bench/run-all.mjs [version] [submit] [log] [sync]     (default: all, in this order)
+//   node scripts/bench/run-all.mjs [version] [submit] [log] [sync] [worker] [ingest]     (default: all, in this order)
 import { spawn } from 'node:child_process'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { ensureBuilt, ms } from './lib.mjs'
+import { ensureBuilt, fmt, fmtGoal, ms } from './lib.mjs'
 
-const ALL = ['version', 'submit', 'log', 'sync']
+const ALL = ['version', 'submit', 'log', 'sync', 'worker', 'ingest']
 const names = process.argv.slice(2).length ? process.argv.slice(2) : ALL
 for (const n of names) if (!ALL.includes(n)) { console.error(`unknown benchmark ${JSON.stringify(n)}: ${ALL.join(', ')}`); process.exit(2) }
 
@@ -37,9 +37,7 @@ for (const name of names) {
 console.log('# summary')
 for (const r of results) {
   for (const g of r.goals) {
-    const v = g.unit === 'x' ? `${g.value.toFixed(2)}x` : ms(g.value)
-    const goal = g.unit === 'x' ? `${g.goal}x` : ms(g.goal)
-    console.log(`  ${g.ok ? 'OK  ' : 'MISS'} ${r.name}: ${g.what}: ${v} (goal <= ${goal})`)
+    console.log(`  ${g.ok ? 'OK  ' : 'MISS'} ${r.name}: ${g.what}: ${fmt(g.value, g.unit)} (goal ${g.atLeast ? '>=' : '<='} ${fmtGoal(g.goal, g.unit)})`)
   }
   if (r.name === 'sync') console.log(`  info sync: A + B ${ms(r.times.lab.median)} vs raw git push + fetch ${ms(r.times.raw.median)} (${(r.times.lab.median / r.times.raw.median).toFixed(2)}x, no goal set)`)
 }

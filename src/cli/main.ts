@@ -87,6 +87,7 @@ export function buildCli(ctx: Ctx, done: (p: Promise<number | void>) => void) {
     .option('--gpus <list>', 'GPUs to use: a count (4) or ids (0,2,3); default: lab.gpus config, else nvidia-smi -L')
     .option('--keep', 'Keep worktrees and journals under .git/lab/runs').option('--grace <duration>', 'SIGKILL this long after SIGTERM on cancel (default 10s)')
     .option('--sync-every <duration>', 'Sync with the lab remote this often (default 15s; 0: never)')
+    .option('--lease <duration>', 'A claim lapses this long after its last renewal (default 2m)')
     .example('git lab worker --jobs 4').example('git lab worker --once')
     .action(act(() => import('./commands/worker.ts')))
 

@@ -41,6 +41,8 @@ export interface Backend {
   start(job: JobSpec): Promise<void>
   /** jobs this backend holds that no live worker is attached to (to re-attach after a restart) */
   orphans(): Promise<JobSpec[]>
+  /** whether the backend has any trace of this attempt (prepared, running or finished but not cleaned up) */
+  holds(job: { id: string; attempt: number }): Promise<boolean>
   /** claims the right to follow a job (one worker per job); false if another live worker follows it */
   attach(job: JobSpec): Promise<boolean>
   /** bytes [offset, offset+max) of a journal: what was read before is never needed again */

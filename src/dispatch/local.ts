@@ -100,6 +100,10 @@ export class LocalBackend implements Backend {
 
   attach(job: JobSpec): Promise<boolean> { return this.lock(job, false) }
 
+  async holds(job: { id: string; attempt: number }): Promise<boolean> {
+    return (await fileSize(path.join(this.dir(job), 'job.json'))) > 0
+  }
+
   /** One live worker follows a job: an exclusive lock file naming it by pid and start time; a dead holder's is broken. */
   private async lock(job: JobSpec, fresh: boolean): Promise<boolean> {
     const file = path.join(this.dir(job), 'lock')

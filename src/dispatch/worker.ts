@@ -23,6 +23,8 @@ export interface WorkerOptions {
   jobs?: number
   /** run only this experiment (git lab run) */
   only?: string
+  /** a claim lapses this long after its last renewal (renewed every third of it while the job runs) */
+  leaseSeconds?: number
   /** claim with a local ref even with a remote: for an experiment just submitted here and not pushed */
   claimLocally?: boolean
   keep?: boolean
@@ -55,6 +57,9 @@ interface Active {
   stopped: Promise<void> | null
   gpus: string[]
   busy: boolean
+  /** the claim ref's current value, renewed while the job runs (null: not known, e.g. re-attached without a claim) */
+  claimSha: string | null
+  renewedAt: number
 }
 
 /** Sealing gets less frequent as a run ages: a 10-hour run makes hundreds of chunks, not thousands. */
@@ -99,8 +104,14 @@ export class Worker {
       const state = await this.lab.state()
       for (const a of [...this.active.values()]) await this.step(a, state.experiments[a.spec.id])
       if (this.stopRequested) break
-      const verdict = await this.fill(await this.lab.state())
-      if (this.o.once && this.active.size === 0 && !verdict.waiting) break
+      let verdict: QueueVerdict | null = null
+      try {
+        verdict = await this.fill(await this.lab.state())
+      } catch (err) {
+        if (this.o.once && this.active.size === 0) throw err
+        this.complain(`cannot start queued work: ${(err as Error).message}`)
+      }
+      if (this.o.once && this.active.size === 0 && verdict && !verdict.waiting) break
       await this.idle()
     }
     // Detach: seal what the journals hold now; the jobs keep running and the next worker re-attaches.
@@ -137,6 +148,8 @@ export class Worker {
       if (!e || e.attempt !== spec.attempt || (runner && runner.writer !== this.lab.identity.writer)) continue
       if (!(await this.backend.attach(spec))) continue
       const a = this.track(spec, e)
+      const held = await readClaim(this.lab, spec.id, spec.attempt).catch(() => null)
+      if (held && held.claim.writer === this.lab.identity.writer) a.claimSha = held.sha
       this.log(`${spec.id}: re-attached (attempt ${spec.attempt}) at output byte ${a.outSealed}, metrics byte ${a.metSealed}`)
     }
   }
@@ -155,7 +168,7 @@ export class Worker {
     const a: Active = {
       spec, outSealed, metSealed, metRead: metSealed, pending: new MetricBatch(counts), shown: outSealed,
       lastSeal: Date.now(), reported, stopping: null, stopped: null,
-      gpus: spec.gpus, busy: false,
+      gpus: spec.gpus, busy: false, claimSha: null, renewedAt: Date.now(),
     }
     this.freeGpus = this.freeGpus.filter(g => !spec.gpus.includes(g))
     this.active.set(spec.id, a)
@@ -183,19 +196,33 @@ export class Worker {
     return verdict
   }
 
+  private get lease(): number { return this.o.leaseSeconds ?? 120 }
+
+  /** Renews the claims of running jobs every third of the lease, so nobody takes over a job that is alive. */
+  private async renew(a: Active): Promise<void> {
+    if (!a.claimSha || Date.now() - a.renewedAt < (this.lease * 1000) / 3) return
+    a.renewedAt = Date.now()
+    const c = await claimExperiment(this.lab, a.spec.id, a.spec.attempt, { worker: this.name, local: this.o.claimLocally, leaseSeconds: this.lease, replacing: a.claimSha })
+    if (c.won) a.claimSha = c.sha
+    else { this.log(`${a.spec.id}: its claim was taken over by another worker`); a.claimSha = null }
+  }
+
   private recentlyLost(e: Experiment | undefined): boolean {
     const until = e ? this.lostClaims.get(`${e.id}.${e.attempt}`) : undefined
     return until !== undefined && Date.now() < until
   }
 
   private async claim(e: Experiment): Promise<boolean> {
-    let c = await claimExperiment(this.lab, e.id, e.attempt, { worker: this.name, local: this.o.claimLocally })
+    const opts = { worker: this.name, local: this.o.claimLocally, leaseSeconds: this.lease }
+    let c = await claimExperiment(this.lab, e.id, e.attempt, opts)
     if (!c.won) {
-      // A claim nobody followed up (its worker died before recording it, or its lease ran out) may be taken over.
+      // A claim nobody followed up may be taken over: its worker died before starting the job (a dead process of this
+      // clone on this host, and nothing prepared here), or its lease ran out without renewal (its worker is gone).
       const held = await readClaim(this.lab, e.id, e.attempt, true)
-      const mine = held && held.claim.writer === this.lab.identity.writer && held.claim.host === hostname() && !alive(held.claim.pid)
+      const mine = held && held.claim.writer === this.lab.identity.writer && held.claim.host === hostname() && !alive(held.claim.pid) &&
+        !(await this.backend.holds(e))
       const expired = held && Date.parse(held.claim.expires_at) < this.lab.now().getTime()
-      if (held && (mine || expired)) c = await claimExperiment(this.lab, e.id, e.attempt, { worker: this.name, replacing: held.sha, local: this.o.claimLocally })
+      if (held && (mine || expired)) c = await claimExperiment(this.lab, e.id, e.attempt, { ...opts, replacing: held.sha })
       if (!c.won) {
         this.lostClaims.set(`${e.id}.${e.attempt}`, held ? Date.parse(held.claim.expires_at) : Date.now() + 60_000)
         return false
@@ -221,6 +248,7 @@ export class Worker {
     await this.backend.start(spec)
     const a = this.track(spec, e)
     a.reported = 'none'
+    a.claimSha = c.sha
     const phase = spec.setup ? 'setting_up' : 'running'
     await this.report(a, [statusDraft(e.id, e.attempt, { status: 'claimed', worker: this.name }), statusDraft(e.id, e.attempt, { status: phase })], phase)
     this.log(`${e.id}: started (attempt ${e.attempt}${gpus.length ? `, GPUs ${gpus.join(',')}` : ''}): ${e.run}`)
@@ -237,6 +265,7 @@ export class Worker {
     if (a.busy || !e) return
     a.busy = true
     try {
+      await this.renew(a)
       const poll = await this.backend.poll(a.spec)
       const { id, attempt } = a.spec
       if (a.reported === 'none') await this.report(a, [statusDraft(id, attempt, { status: 'claimed', worker: this.name })], 'claimed')
@@ -255,9 +284,21 @@ export class Worker {
       } else if (Date.now() - a.lastSeal >= sealInterval(Date.now() - poll.startedAt) || await this.backlog(a)) {
         await this.seal(a, e, false)
       }
+    } catch (err) {
+      // A failed write or read is tried again on the next tick; the journals keep everything meanwhile.
+      this.complain(`${a.spec.id}: ${(err as Error).message}`)
     } finally {
       a.busy = false
     }
+  }
+
+  private readonly complaints = new Map<string, number>()
+  /** Logs a recurring problem at most once a minute. */
+  private complain(line: string): void {
+    const last = this.complaints.get(line) ?? 0
+    if (Date.now() - last < 60_000) return
+    this.complaints.set(line, Date.now())
+    this.log(line)
   }
 
   private halt(a: Active, why: 'cancelled' | 'timed_out'): void {

@@ -1,8 +1,12 @@
 // The worker: queue order, dependencies, GPUs, racing workers in one clone and across clones, retry, compare.
 import t from 'tap'
 import { readFileSync, writeFileSync } from 'node:fs'
+import { spawnSync } from 'node:child_process'
+import { hostname } from 'node:os'
 import path from 'node:path'
-import { makeRepo, lab, labJson, labStart, remoteAndOrigin, tempDir, type TestRepo } from '../helpers.ts'
+import { makeRepo, lab, labJson, labStart, remoteAndOrigin, tempDir, waitFor, git, type TestRepo } from '../helpers.ts'
+import { Lab } from '../../src/lab/lab.ts'
+import { claimExperiment } from '../../src/lab/claims.ts'
 
 /** A job that appends "<id> <CUDA_VISIBLE_DEVICES> start|end" lines to a shared file outside the repo. */
 const trace = (file: string, extra = '') => `echo "$LAB_EXPERIMENT \${CUDA_VISIBLE_DEVICES-unset} start" >> ${file}; ${extra} echo "$LAB_EXPERIMENT end" >> ${file}`
@@ -103,4 +107,40 @@ t.test('retry runs a finished experiment again as attempt 2; compare ranks by th
   const text = await lab(r, ['compare', id2, id])
   t.match(text.out, new RegExp(`best by val_loss \\(minimize\\): ${id} \\(0\\.5\\)`))
   t.match(await lab(r, ['compare', id]), { code: 2, err: /two or more/ })
+})
+
+t.test('claims: a running job renews its claim; a claim left by a worker that died before starting is taken over', async t => {
+  const { remote, origin } = remoteAndOrigin(t)
+  await lab(origin, ['init'])
+  const id = await submit(origin, 'slow', 'sleep 2.5')
+  const w = labStart(origin, ['worker', '--once', '--lease', '3s', '--sync-every', '0'])
+  const claimOnRemote = () => git(remote.dir, ['for-each-ref', '--format=%(objectname)', `refs/lab/claims/${id}/1`], remote.env).trim()
+  const first = await waitFor('the claim', claimOnRemote)
+  await waitFor('a renewal', () => claimOnRemote() !== first && claimOnRemote(), 5000)
+  t.equal((await w.result).code, 0)
+  // A claim by a dead worker of this clone with nothing prepared: the next worker takes it over and runs the job.
+  const orphan = await submit(origin, 'orphaned claim', 'echo ran')
+  const l = await Lab.open({ cwd: origin.dir, env: origin.env })
+  const dead = await claimExperiment(l, orphan, 1)
+  l.close()
+  t.ok(dead.won)
+  const claimJson = JSON.parse(git(remote.dir, ['cat-file', '-p', `refs/lab/claims/${orphan}/1:claim.json`], remote.env))
+  t.equal(claimJson.pid, process.pid, 'claimed by this (live) test process')
+  const blocked = await lab(origin, ['worker', '--once', '--sync-every', '0'])
+  t.equal(blocked.code, 0)
+  t.equal((await labJson(origin, ['show', orphan])).status, 'queued', 'a live claimer is not overtaken')
+
+  const ghost = await submit(origin, 'claimed by a dead worker', 'echo ran')
+  const now = Date.now()
+  const claim = { experiment: ghost, attempt: 1, writer: origin.git('config', 'lab.writer').trim(), worker: 'ghost', host: hostname(),
+    pid: spawnSync('true').pid, time: new Date(now).toISOString(), expires_at: new Date(now + 600_000).toISOString() }
+  const blob = git(origin.dir, ['hash-object', '-w', '--stdin'], origin.env, JSON.stringify(claim)).trim()
+  const tree = git(origin.dir, ['mktree'], origin.env, `100644 blob ${blob}\tclaim.json\n`).trim()
+  const commit = git(origin.dir, ['commit-tree', tree, '-m', 'claim'], origin.env).trim()
+  origin.git('push', '-q', 'origin', `${commit}:refs/lab/claims/${ghost}/1`)
+  origin.git('update-ref', `refs/lab/claims/${ghost}/1`, commit)
+  const taken = await lab(origin, ['worker', '--once', '--sync-every', '0'])
+  t.equal(taken.code, 0, taken.err)
+  t.equal((await labJson(origin, ['show', ghost])).status, 'succeeded', 'the dead worker\'s claim was taken over')
+  t.equal((await labJson(origin, ['show', orphan])).status, 'queued')
 })

@@ -12,11 +12,14 @@ export async function run(ctx: Ctx, _args: string[], o: Record<string, unknown>)
   const jobs = int('jobs', o.jobs) ?? 1
   if (jobs < 1 || jobs > 256) throw new UsageError('--jobs must be from 1 to 256')
   const syncEvery = duration('sync-every', o.syncEvery)
+  const lease = duration('lease', o.lease)
+  if (lease !== undefined && lease < 3000) throw new UsageError('--lease must be at least 3s')
   await withLab(ctx, async lab => {
     lab.requireWriter()
     const gpus = text(o.gpus)
     const worker = new Worker(lab, new LocalBackend(lab, gpus === undefined ? null : parseGpus(gpus)), {
       once: !!o.once, jobs, keep: !!o.keep, graceMs: duration('grace', o.grace), syncEvery: syncEvery === undefined ? undefined : syncEvery / 1000,
+      leaseSeconds: lease === undefined ? undefined : lease / 1000,
       log: line => ctx.io.err(`${stamp(ctx.now())} ${line}\n`),
     })
     const off = onInterrupt(n => {
