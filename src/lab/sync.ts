@@ -103,11 +103,20 @@ export async function fsck(lab: Lab, opts: { rebuild?: boolean } = {}) {
   const current = await lab.index()
   const fresh = await lab.store.rebuild(!!opts.rebuild)
   const diverged = await divergedWriters(lab, fresh.refs, fresh.chosen)
+  // Chunks and artifacts are named by blob id: each must be in this repository (a partial fetch would lack them).
+  const missing: string[] = []
+  await Promise.all(Object.values(fresh.state.experiments).flatMap(e => [
+    ...e.chunks.flatMap(c => [c.output, c.metrics].filter(x => x !== null).map(x => ({ id: e.id, sha: x!.blob, what: `attempt ${c.attempt} chunk` }))),
+    ...e.artifacts.filter(a => a.blob).map(a => ({ id: e.id, sha: a.blob!, what: `artifact ${a.path}` })),
+  ].map(async b => {
+    const obj = await lab.repo.catFile.read(b.sha, 0)
+    if (!obj || obj.type !== 'blob') missing.push(`experiment ${b.id}: ${b.what} ${b.sha} is missing`)
+  })))
   return {
     writers: Object.keys(fresh.chosen).length,
     operations: fresh.op_count,
     rejected: fresh.rejected,
-    warnings: [...fresh.warnings, ...diverged],
+    warnings: [...fresh.warnings, ...diverged, ...missing.sort()],
     skipped: fresh.state.skipped,
     index_consistent: isDeepStrictEqual(current.state, fresh.state),
     rebuilt: !!opts.rebuild,

@@ -1,6 +1,8 @@
 // logs and metrics: following a live run here, then reading both from refs in another clone after a sync.
 import t from 'tap'
 import { makeRepo, lab, labJson, labStart, remoteAndOrigin, waitFor } from '../helpers.ts'
+import { Lab } from '../../src/lab/lab.ts'
+import { statusDraft } from '../../src/lab/runs.ts'
 
 const JOB = 'i=1; while [ $i -le 12 ]; do echo "line $i"; echo "{\\"step\\": $i, \\"loss\\": $i.5, \\"acc\\": 0.$i}" >> "$LAB_METRICS"; i=$((i+1)); sleep 0.1; done; echo "bad line" >> "$LAB_METRICS"'
 
@@ -34,4 +36,18 @@ t.test('logs -f follows a live run to its end; another clone reads logs and metr
   const rebuilt = await labJson(other, ['fsck', '--rebuild'])
   t.same(rebuilt.warnings, [])
   t.same(await labJson(other, ['show', id]), await labJson(origin, ['show', id]), 'both clones fold the same record')
+})
+
+t.test('a chunk whose blob is missing (hostile or partial clone): one clear error, and fsck names it', async t => {
+  const r = makeRepo(t)
+  await lab(r, ['init'])
+  const id = (await labJson(r, ['submit', '-m', 'x', '--run', 'true'])).id
+  const l = await Lab.open({ cwd: r.dir, env: r.env })
+  const ghost = 'ab'.repeat(20)
+  await l.write([statusDraft(id, 1, { status: 'claimed' }), { type: 'experiment.chunk', entity: id, payload: { attempt: 1, output: { blob: ghost, from: 0, to: 5 } } }], 'hostile')
+  l.close()
+  const logs = await lab(r, ['logs', id])
+  t.equal(logs.code, 1)
+  t.equal(logs.err, `git lab: chunk ${ghost} is missing or too large: run 'git lab sync' or 'git lab fsck'\n`)
+  t.match((await labJson(r, ['fsck'])).warnings, [`experiment ${id}: attempt 1 chunk ${ghost} is missing`])
 })
