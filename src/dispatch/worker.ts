@@ -283,6 +283,11 @@ export class Worker {
         await this.finish(a, e, poll)
       } else if (Date.now() - a.lastSeal >= sealInterval(Date.now() - poll.startedAt) || await this.backlog(a)) {
         await this.seal(a, e, false)
+        // A fast writer: keep sealing whole chunks while they are there (bounded, so cancels are still seen).
+        for (let i = 0; i < 8 && await this.backlog(a); i++) {
+          await this.ingest(a, false)
+          await this.seal(a, e, false)
+        }
       }
     } catch (err) {
       // A failed write or read is tried again on the next tick; the journals keep everything meanwhile.
@@ -308,18 +313,23 @@ export class Worker {
     void a.stopped.then(() => this.wake?.())
   }
 
+  /** More than a chunk's worth waits in a journal: seal now rather than at the next interval. */
   private async backlog(a: Active): Promise<boolean> {
-    return (await this.backend.size(a.spec, 'output')) - a.outSealed >= CHUNK_BYTES || a.metRead - a.metSealed >= CHUNK_BYTES
+    const [out, met] = await Promise.all([this.backend.size(a.spec, 'output'), this.backend.size(a.spec, 'metrics')])
+    return out - a.outSealed >= CHUNK_BYTES || met - a.metSealed >= CHUNK_BYTES
   }
 
   /** Reads new complete metrics lines (all of them when final) into the pending batch, up to a chunk's worth. */
   private async ingest(a: Active, final: boolean): Promise<void> {
-    while (a.metRead - a.metSealed < CHUNK_BYTES) {
-      const data = await this.backend.read(a.spec, 'metrics', a.metRead, CHUNK_BYTES - (a.metRead - a.metSealed))
-      const cut = data.lastIndexOf(0x0a) + 1
-      const room = a.metRead - a.metSealed + data.length >= CHUNK_BYTES
-      // A line longer than a whole chunk is cut where the chunk ends (and then counts as malformed).
-      const use = final || (cut === 0 && room) ? data.length : cut
+    for (;;) {
+      const room = CHUNK_BYTES - (a.metRead - a.metSealed)
+      if (room <= 0) return
+      const data = await this.backend.read(a.spec, 'metrics', a.metRead, room)
+      if (data.length === 0) return
+      let use = data.lastIndexOf(0x0a) + 1
+      // The end of a finished journal may lack its newline; a line longer than a whole chunk is cut (and is malformed).
+      if (final && data.length < room) use = data.length
+      else if (use === 0 && a.metRead === a.metSealed && data.length === room) use = data.length
       if (use === 0) return
       const text = data.subarray(0, use).toString('utf8')
       const now = Date.now()
@@ -331,7 +341,7 @@ export class Worker {
         start = end + 1
       }
       a.metRead += use
-      if (use < data.length || data.length === 0) return
+      if (use < data.length) return
     }
   }
 

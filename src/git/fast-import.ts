@@ -12,7 +12,8 @@ export interface CommitSpec {
   merges?: string[]
   /** replaces the whole tree with this tree sha before `files` are applied */
   tree?: string
-  files?: Array<{ path: string; data: Buffer | string }>
+  /** file contents inline, or the id of a blob already in the repository */
+  files?: Array<{ path: string; data: Buffer | string } | { path: string; sha: string }>
   message: string
   author: Ident
   committer?: Ident
@@ -59,6 +60,7 @@ export function fastImportStream(specs: CommitSpec[], tmpRef: string): Buffer {
     if (c.tree) push(`M 040000 ${c.tree} ""\n`)
     else if (c.from) { /* inherits the parent's tree */ } else push('deleteall\n')
     for (const f of c.files ?? []) {
+      if ('sha' in f) { push(`M 100644 ${f.sha} ${quotePath(f.path)}\n`); continue }
       push(`M 100644 inline ${quotePath(f.path)}\n`)
       parts.push(...data(f.data))
     }

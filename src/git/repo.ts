@@ -133,6 +133,14 @@ export class Repo {
   // ---- objects ----
   writeCommits(specs: CommitSpec[]): Promise<string[]> { return fastImport(specs, this.cwd, this.env) }
 
+  /**
+   * Writes one blob as a loose object. For large blobs this is cheaper than fast-import, which compresses a small
+   * pack at pack.compression and then explodes it into loose objects, compressing everything a second time.
+   */
+  async writeBlob(data: Buffer): Promise<string> {
+    return (await this.text(['hash-object', '-w', '--stdin'], { input: data })).trim()
+  }
+
   /** The id git gives a blob with this content, known before it is written. */
   blobSha(data: Buffer): string {
     return createHash(this.objectFormat).update(`blob ${data.length}\0`).update(data).digest('hex')

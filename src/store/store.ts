@@ -10,6 +10,9 @@ import { IndexFiles, emptyIndex, type IndexData } from './index-file.ts'
 
 class Rebuild extends Error {}
 
+/** Attachments this large are written as loose objects before the record (see Repo.writeBlob). */
+const BIG_BLOB = 256 * 1024
+
 export interface AppendOptions {
   writer: string
   author: Ident
@@ -202,6 +205,10 @@ export class Store {
     const ref = writerRef(opts.writer)
     // The index this command already refreshed is good enough to try: compare-and-swap catches a stale one.
     let index = this.index ?? await this.refresh()
+    const bigBlobs = new Map<Buffer, { sha: string }>()
+    await Promise.all(drafts.flatMap(d => d.attachments ?? []).filter(b => b.length >= BIG_BLOB).map(async b => {
+      bigBlobs.set(b, { sha: await this.repo.writeBlob(b) })
+    }))
     for (let attempt = 0; attempt < 100; attempt++) {
       const old = index.refs[ref] ?? null
       // No local ref but this writer's log exists on a remote (a re-clone keeping its writer id): continue it.
@@ -215,9 +222,9 @@ export class Store {
         lamport: base + 1 + i, writer: opts.writer, seq: cursor.last_seq + 1 + i, time, author, payload,
       }))
       const last = ops[ops.length - 1]
-      const files: Array<{ path: string; data: Buffer | string }> = ops.flatMap((op, i) => [
+      const files: NonNullable<CommitSpec['files']> = ops.flatMap((op, i) => [
         { path: opPath(op.seq), data: JSON.stringify(op) + '\n' },
-        ...(drafts[i].attachments ?? []).map((data, n) => ({ path: companionPath(op.seq, n), data })),
+        ...(drafts[i].attachments ?? []).map((data, n) => ({ path: companionPath(op.seq, n), ...(bigBlobs.get(data) ?? { data }) })),
       ])
       if (!parent) files.unshift({ path: FORMAT_PATH, data: `${FORMAT}\n` })
       const snaps = opts.snapshots ?? []

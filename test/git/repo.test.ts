@@ -106,6 +106,14 @@ t.test('fast-import: commits with files, trees and marks, no ref moved, predicte
   await t.rejects(repo.writeCommits([{ files: [{ path: '../escape', data: 'x' }], message: 'x', author: ident }]), { code: 'Git' })
   await t.rejects(repo.writeCommits([{ from: 'f'.repeat(40), message: 'x', author: ident }]), { code: 'Git' })
   t.same(await repo.writeCommits([]), [])
+  // a blob written first (loose) and named by id in the record; its id was known before writing
+  const big = Buffer.alloc(300_000, 'x')
+  const id = await repo.writeBlob(big)
+  t.equal(id, repo.blobSha(big))
+  const [withBlob] = await repo.writeCommits([{ files: [{ path: 'ops/0000/00/01.0', sha: id }], message: 'blob', author: ident }])
+  t.equal(r.git('rev-parse', `${withBlob}:ops/0000/00/01.0`).trim(), id)
+  await t.rejects(repo.writeCommits([{ files: [{ path: 'x', sha: 'e'.repeat(40) }], message: 'x', author: ident }]), { code: 'Git' })
+  repo.close()
 })
 
 t.test('diff-tree: many commit pairs in one process', async t => {

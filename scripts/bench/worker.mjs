@@ -1,0 +1,185 @@
+// Worker overhead per experiment: N queued experiments whose job is trivial (it only writes the time it started, in
+// ms, to a file outside the repo: `date +%s%3N > STAMPS/$LAB_EXPERIMENT`), run by `git lab worker --once --sync-every 0`
+// (one job at a time). Overhead per experiment = (that worker's wall time - an idle `worker --once` with nothing
+// queued) / N, against raw git doing the unavoidable part per job: `git worktree add --detach`, the job,
+// `git worktree remove`; and that plus the ref writes the lab makes per job (a claim commit and two records: three
+// `git fast-import` + `git update-ref --stdin` pairs).
+// The two halves are timed from outside: git's own trace (GIT_TRACE2_EVENT, on for every case alike) gives when the
+// claim's fast-import started and when the last `update-ref` before the job's `worktree remove` (the write that
+// records the end) exited; the job's own stamp gives when it started (a trivial job exits ~1 ms later).
+//
+//   node scripts/bench/worker.mjs [--runs 5] [--count 20]
+import { mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs'
+import path from 'node:path'
+import { BIN, emit, ensureBuilt, git, header, interleave, isMain, lab, labEnv, makeRepo, ms, ratio, run, summary, table, timeRun, verdict, workspace } from './lib.mjs'
+
+/** Processes git traced: argv, start and exit times (ms since the epoch), in start order. */
+function traced(file) {
+  const bySid = new Map()
+  for (const line of readFileSync(file, 'utf8').split('\n')) {
+    if (!line) continue
+    const ev = JSON.parse(line)
+    if (ev.event === 'start') bySid.set(ev.sid, { argv: ev.argv.slice(1), start: Date.parse(ev.time), exit: null })
+    else if (ev.event === 'exit' && bySid.has(ev.sid)) bySid.get(ev.sid).exit = Date.parse(ev.time)
+  }
+  return [...bySid.values()].sort((a, b) => a.start - b.start)
+}
+
+/**
+ * Per experiment (in the order the worker ran them): claim (start of the claim commit's fast-import, the last one
+ * before the job's `worktree add`), the job's own start stamp, recorded (exit of the last `update-ref --stdin` before
+ * its `worktree remove`).
+ */
+function phases(procs, stamps) {
+  const is = (p, ...a) => a.every((x, i) => p.argv[i] === x)
+  const rows = []
+  for (const [id, stamp] of stamps) {
+    const add = procs.find(p => is(p, 'worktree', 'add') && p.argv.some(a => a.includes(`/${id}.`)))
+    const remove = procs.find(p => is(p, 'worktree', 'remove') && p.argv.some(a => a.includes(`/${id}.`)))
+    if (!add || !remove) throw new Error(`no worktree add/remove traced for ${id}`)
+    const claim = procs.filter(p => is(p, 'fast-import') && p.start <= add.start).pop()
+    const rec = procs.filter(p => is(p, 'update-ref', '--stdin') && p.start <= remove.start).pop()
+    rows.push({ id, claim: claim.start, stamp, recorded: rec.exit, removed: remove.exit })
+  }
+  rows.sort((a, b) => a.claim - b.claim)
+  return rows
+}
+
+/** What the lab writes per job, done by raw git: a commit through fast-import, then a compare-and-swap update-ref. */
+function rawRecord(dir, env, ref, parent, file, text) {
+  const when = `${Math.floor(Date.now() / 1000)} +0000`
+  const msg = `record ${file}\n`
+  const stream = `commit refs/bench/fast-import\nmark :1\nauthor Bench <bench@example.com> ${when}\ncommitter Bench <bench@example.com> ${when}\n` +
+    `data ${Buffer.byteLength(msg)}\n${msg}${parent ? `from ${parent}\n` : 'deleteall\n'}M 100644 inline ${file}\ndata ${Buffer.byteLength(text)}\n${text}\n\n` +
+    'get-mark :1\nreset refs/bench/fast-import\n\ndone\n'
+  const sha = run('git', ['fast-import', '--quiet', '--done', '--date-format=raw'], { cwd: dir, env, input: stream }).trim()
+  run('git', ['update-ref', '--stdin'], { cwd: dir, env, input: `update ${ref} ${sha} ${parent ?? '0'.repeat(40)}\n` })
+  return sha
+}
+
+export async function main(argv = process.argv.slice(2)) {
+  const opt = (name, dflt) => { const i = argv.indexOf(`--${name}`); return i >= 0 ? Number(argv[i + 1]) : dflt }
+  const runs = opt('runs', 5)
+  const count = opt('count', 20)
+  ensureBuilt()
+  header(`worker: ${count} trivial experiments per round, git lab worker --once --sync-every 0`, `median of ${runs} rounds`)
+  const tmp = workspace('lab-bench-worker-')
+  const env = labEnv(path.join(tmp, 'home'))
+  const dir = makeRepo(path.join(tmp, 'repo'), env)
+  for (let f = 0; f < 20; f++) writeFileSync(path.join(dir, `mod_${f}.py`), `value = ${f}\n`.repeat(50))
+  git(dir, env, 'add', '-A')
+  git(dir, env, 'commit', '-q', '-m', 'code')
+  lab(dir, env, 'init')
+  const rawDir = makeRepo(path.join(tmp, 'raw'), env)
+  for (let f = 0; f < 20; f++) writeFileSync(path.join(rawDir, `mod_${f}.py`), `value = ${f}\n`.repeat(50))
+  git(rawDir, env, 'add', '-A')
+  git(rawDir, env, 'commit', '-q', '-m', 'code')
+  const traces = path.join(tmp, 'traces')
+  mkdirSync(traces)
+  const tenv = (name, i) => ({ ...env, GIT_TRACE2_EVENT: path.join(traces, `${name}-${i}.json`) })
+  const stampsOf = i => path.join(tmp, `stamps-${i}`)
+  const job = (stamps) => `date +%s%3N > '${stamps}'/$LAB_EXPERIMENT`
+  const rounds = []
+  let rawTip = null
+
+  const t = await interleave([
+    {
+      name: 'lab',
+      // Untimed: queue the round's experiments.
+      before: i => {
+        mkdirSync(stampsOf(i))
+        const ids = []
+        for (let k = 0; k < count; k++) ids.push(lab(dir, env, 'submit', '-m', `trivial ${i}.${k}`, '--run', job(stampsOf(i))).trim())
+        rounds.push({ i, ids })
+      },
+      fn: i => timeRun(BIN, ['worker', '--once', '--sync-every', '0'], { cwd: dir, env: tenv('lab', i) }),
+    },
+    { name: 'empty', fn: i => timeRun(BIN, ['worker', '--once', '--sync-every', '0'], { cwd: dir, env: tenv('empty', i) }) },
+    {
+      name: 'raw',
+      fn: i => {
+        const e = tenv('raw', i)
+        const stamps = path.join(tmp, `raw-stamps-${i}`)
+        mkdirSync(stamps)
+        const t0 = performance.now()
+        for (let k = 0; k < count; k++) {
+          const wt = path.join(tmp, 'raw-work', `${i}.${k}`)
+          run('git', ['worktree', 'add', '--quiet', '--detach', wt, 'HEAD'], { cwd: rawDir, env: e })
+          run('sh', ['-c', job(stamps)], { cwd: wt, env: { ...e, LAB_EXPERIMENT: `${i}.${k}` } })
+          run('git', ['worktree', 'remove', '--force', '--force', wt], { cwd: rawDir, env: e })
+        }
+        return performance.now() - t0
+      },
+    },
+    {
+      name: 'rawrec',
+      fn: i => {
+        const e = tenv('rawrec', i)
+        const stamps = path.join(tmp, `rawrec-stamps-${i}`)
+        mkdirSync(stamps)
+        const t0 = performance.now()
+        for (let k = 0; k < count; k++) {
+          const id = `${i}.${k}`
+          rawRecord(rawDir, e, `refs/bench/claims/${id}`, null, 'claim.json', JSON.stringify({ experiment: id, worker: 'bench', time: new Date().toISOString() }) + '\n')
+          const wt = path.join(tmp, 'raw-work', id)
+          run('git', ['worktree', 'add', '--quiet', '--detach', wt, 'HEAD'], { cwd: rawDir, env: e })
+          run('sh', ['-c', job(stamps)], { cwd: wt, env: { ...e, LAB_EXPERIMENT: id } })
+          const op = status => JSON.stringify({ v: 1, type: 'experiment.status', entity: id, payload: { status, attempt: 1 }, time: new Date().toISOString() }) + '\n'
+          rawTip = rawRecord(rawDir, e, 'refs/bench/w', rawTip, `ops/0000/00/${(2 * k + 1).toString(16)}.json`, op('running'))
+          rawTip = rawRecord(rawDir, e, 'refs/bench/w', rawTip, `ops/0000/00/${(2 * k + 2).toString(16)}.json`, op('succeeded'))
+          run('git', ['worktree', 'remove', '--force', '--force', wt], { cwd: rawDir, env: e })
+        }
+        return performance.now() - t0
+      },
+    },
+  ], runs, 1)
+
+  // Check every experiment ran and succeeded, then split each one's overhead from the traces.
+  const all = Object.fromEntries(JSON.parse(lab(dir, env, 'log', '--json', '--limit', '0')).map(e => [e.id, e]))
+  const halves = { claimToStart: [], exitToRecorded: [], between: [], cycle: [], runningToFinished: [] }
+  for (const { i, ids } of rounds) {
+    const bad = ids.filter(id => all[id]?.status !== 'succeeded')
+    if (bad.length) throw new Error(`round ${i}: ${bad.length} experiments did not succeed: ${bad.map(id => `${id} ${all[id]?.status}`).join(', ')}`)
+    const stamps = new Map(readdirSync(stampsOf(i)).map(id => [id, Number(readFileSync(path.join(stampsOf(i), id), 'utf8'))]))
+    if (stamps.size !== count) throw new Error(`round ${i}: ${stamps.size} of ${count} jobs left a start stamp`)
+    if (i === 0) continue // warm-up
+    const rows = phases(traced(path.join(traces, `lab-${i}.json`)), stamps)
+    rows.forEach((r, k) => {
+      halves.claimToStart.push(r.stamp - r.claim)
+      halves.exitToRecorded.push(r.recorded - r.stamp)
+      if (k + 1 < rows.length) { halves.between.push(rows[k + 1].claim - r.recorded); halves.cycle.push(rows[k + 1].claim - r.claim) }
+      const e = all[r.id]
+      halves.runningToFinished.push(Date.parse(e.finished_at) - Date.parse(e.started_at))
+    })
+  }
+  const h = Object.fromEntries(Object.entries(halves).map(([k, v]) => [k, summary(v)]))
+  const per = { lab: (t.lab.median - t.empty.median) / count, raw: t.raw.median / count, rawrec: t.rawrec.median / count }
+  table(`${count} trivial experiments per round (median of ${runs} rounds)`, [
+    [`git lab worker --once --sync-every 0, ${count} queued`, t.lab],
+    ['git lab worker --once --sync-every 0, nothing queued', t.empty],
+    [`raw git: ${count} x (worktree add --detach, the job, worktree remove)`, t.raw],
+    [`raw git: the same + 3 x (fast-import + update-ref --stdin) per job`, t.rawrec],
+  ])
+  table(`per experiment (${count} per round)`, [
+    ['git lab: (worker with N queued - worker with none) / N', per.lab, `ratio ${ratio(per.lab, per.raw)} worktree add/remove, ${ratio(per.lab, per.rawrec)} with the ref writes`],
+    ['raw git: worktree add + job + worktree remove', per.raw],
+    ['raw git: the same + claim and two records', per.rawrec],
+  ])
+  table(`per experiment, from git's trace and the job's stamp (${h.claimToStart.n} experiments)`, [
+    ['claim (its fast-import starts) -> job starts', h.claimToStart],
+    ['job exits -> its end recorded (update-ref exits)', h.exitToRecorded],
+    ['end recorded -> next claim (worktree remove, refresh, pick)', h.between],
+    ['claim -> next claim', h.cycle],
+    ['started_at -> finished_at (show --json; op times)', h.runningToFinished],
+  ])
+  console.log()
+  const goals = [
+    verdict('claim to process start, per experiment', h.claimToStart.median, 150),
+    verdict('exit to recorded, per experiment', h.exitToRecorded.median, 150),
+  ]
+  const result = { runs, count, times: t, perExperiment: per, phases: h, goals }
+  emit('worker', result)
+  return result
+}
+
+if (isMain(import.meta.url)) await main()
