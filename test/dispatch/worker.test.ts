@@ -144,3 +144,25 @@ t.test('claims: a running job renews its claim; a claim left by a worker that di
   t.equal((await labJson(origin, ['show', ghost])).status, 'succeeded', 'the dead worker\'s claim was taken over')
   t.equal((await labJson(origin, ['show', orphan])).status, 'queued')
 })
+
+t.test('a worker in another clone syncs: it picks up what was pushed, and its results come back by sync', async t => {
+  const { remote, origin } = remoteAndOrigin(t)
+  await lab(origin, ['init'])
+  const gpuBox = makeRepo(t, { clone: remote.dir, name: 'Box' })
+  await lab(gpuBox, ['init'])
+  const w = labStart(gpuBox, ['worker', '--sync-every', '500ms'])
+  await waitFor('the worker', () => /ready/.test(w.output().err))
+  const id = await submit(origin, 'remote run', 'echo "ran on the box"')
+  await lab(origin, ['sync'])
+  const done = await waitFor('the result to come back', async () => {
+    await lab(origin, ['sync'])
+    const e = await labJson(origin, ['show', id])
+    return e.status === 'succeeded' && e
+  })
+  t.equal(done.runner.writer, gpuBox.git('config', 'lab.writer').trim())
+  t.equal((await lab(origin, ['logs', id])).out, 'ran on the box\n')
+  w.child.kill('SIGTERM')
+  const res = await w.result
+  t.equal(res.code, 0)
+  t.match(res.err, /stopping: running jobs keep running/)
+})
