@@ -6,12 +6,13 @@
 // `git fast-import` + `git update-ref --stdin` pairs).
 // The two halves are timed from outside: git's own trace (GIT_TRACE2_EVENT, on for every case alike) gives when the
 // claim's fast-import started and when the last `update-ref` before the job's `worktree remove` (the write that
-// records the end) exited; the job's own stamp gives when it started (a trivial job exits ~1 ms later).
+// records the end) exited; the job's own stamp gives when it started (a trivial job exits ~1 ms later). Once per
+// worker run: from its start to the first claim, and from its last git process to its exit.
 //
 //   node scripts/bench/worker.mjs [--runs 5] [--count 20]
-import { mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs'
+import { mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs'
 import path from 'node:path'
-import { BIN, emit, ensureBuilt, git, header, interleave, isMain, lab, labEnv, makeRepo, ms, ratio, run, summary, table, timeRun, verdict, workspace } from './lib.mjs'
+import { BIN, emit, ensureBuilt, git, header, interleave, isMain, lab, labEnv, makeRepo, ratio, run, summary, table, timeRun, verdict, workspace } from './lib.mjs'
 
 /** Processes git traced: argv, start and exit times (ms since the epoch), in start order. */
 function traced(file) {
@@ -81,6 +82,7 @@ export async function main(argv = process.argv.slice(2)) {
   const job = (stamps) => `date +%s%3N > '${stamps}'/$LAB_EXPERIMENT`
   const rounds = []
   let rawTip = null
+  const spans = []
 
   const t = await interleave([
     {
@@ -92,7 +94,11 @@ export async function main(argv = process.argv.slice(2)) {
         for (let k = 0; k < count; k++) ids.push(lab(dir, env, 'submit', '-m', `trivial ${i}.${k}`, '--run', job(stampsOf(i))).trim())
         rounds.push({ i, ids })
       },
-      fn: i => timeRun(BIN, ['worker', '--once', '--sync-every', '0'], { cwd: dir, env: tenv('lab', i) }),
+      fn: i => {
+        const took = timeRun(BIN, ['worker', '--once', '--sync-every', '0'], { cwd: dir, env: tenv('lab', i) })
+        spans[i] = { start: Date.now() - took, end: Date.now() }
+        return took
+      },
     },
     { name: 'empty', fn: i => timeRun(BIN, ['worker', '--once', '--sync-every', '0'], { cwd: dir, env: tenv('empty', i) }) },
     {
@@ -137,13 +143,17 @@ export async function main(argv = process.argv.slice(2)) {
   // Check every experiment ran and succeeded, then split each one's overhead from the traces.
   const all = Object.fromEntries(JSON.parse(lab(dir, env, 'log', '--json', '--limit', '0')).map(e => [e.id, e]))
   const halves = { claimToStart: [], exitToRecorded: [], between: [], cycle: [], runningToFinished: [] }
+  const once = { toFirstClaim: [], afterLast: [] }
   for (const { i, ids } of rounds) {
     const bad = ids.filter(id => all[id]?.status !== 'succeeded')
     if (bad.length) throw new Error(`round ${i}: ${bad.length} experiments did not succeed: ${bad.map(id => `${id} ${all[id]?.status}`).join(', ')}`)
     const stamps = new Map(readdirSync(stampsOf(i)).map(id => [id, Number(readFileSync(path.join(stampsOf(i), id), 'utf8'))]))
     if (stamps.size !== count) throw new Error(`round ${i}: ${stamps.size} of ${count} jobs left a start stamp`)
     if (i === 0) continue // warm-up
-    const rows = phases(traced(path.join(traces, `lab-${i}.json`)), stamps)
+    const procs = traced(path.join(traces, `lab-${i}.json`))
+    const rows = phases(procs, stamps)
+    once.toFirstClaim.push(rows[0].claim - spans[i].start)
+    once.afterLast.push(spans[i].end - Math.max(...procs.map(p => p.exit ?? p.start)))
     rows.forEach((r, k) => {
       halves.claimToStart.push(r.stamp - r.claim)
       halves.exitToRecorded.push(r.recorded - r.stamp)
@@ -172,12 +182,17 @@ export async function main(argv = process.argv.slice(2)) {
     ['claim -> next claim', h.cycle],
     ['started_at -> finished_at (show --json; op times)', h.runningToFinished],
   ])
+  const o = Object.fromEntries(Object.entries(once).map(([k, v]) => [k, summary(v)]))
+  table(`once per worker run (${o.afterLast.n} rounds)`, [
+    ['worker starts -> first claim', o.toFirstClaim],
+    ['last git process exits -> worker exits', o.afterLast],
+  ])
   console.log()
   const goals = [
     verdict('claim to process start, per experiment', h.claimToStart.median, 150),
     verdict('exit to recorded, per experiment', h.exitToRecorded.median, 150),
   ]
-  const result = { runs, count, times: t, perExperiment: per, phases: h, goals }
+  const result = { runs, count, times: t, perExperiment: per, phases: h, perRun: o, goals }
   emit('worker', result)
   return result
 }

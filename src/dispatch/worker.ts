@@ -67,7 +67,6 @@ export function sealInterval(ageMs: number): number {
   return ageMs < 60_000 ? 2_000 : ageMs < 600_000 ? 5_000 : ageMs < 3_600_000 ? 15_000 : 30_000
 }
 
-const sleep = (ms: number) => new Promise<void>(r => setTimeout(r, ms))
 
 export class Worker {
   private readonly active = new Map<string, Active>()
@@ -123,11 +122,14 @@ export class Worker {
   private async idle(): Promise<void> {
     // Idle, a worker looks at the queue once a second; with jobs running, four times (output, cancels, timeouts).
     const tick = this.o.tickMs ?? (this.active.size ? 250 : 1000)
+    let timer: NodeJS.Timeout | undefined
     await Promise.race([
-      sleep(tick),
+      new Promise<void>(r => { timer = setTimeout(r, tick) }),
       new Promise<void>(r => { this.wake = r }),
-      ...[...this.active.values()].map(a => this.backend.changed?.(a.spec) ?? sleep(tick)),
+      ...[...this.active.values()].map(a => this.backend.changed?.(a.spec)).filter(p => p !== undefined),
     ])
+    // The timer that lost the race would keep the process alive after the last job (worker --once, run).
+    clearTimeout(timer)
     this.wake = null
   }
 
