@@ -7,7 +7,7 @@ import { lstat, mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/
 import path from 'node:path'
 import type { Lab } from '../lab/lab.ts'
 import type { ArtifactFile } from '../lab/runs.ts'
-import { METRICS_FILE, OUTPUT_FILE, fileSize, readRange, runDir, runsDir } from '../lab/journal.ts'
+import { METRICS_FILE, OUTPUT_FILE, artifactsDir, fileSize, readRange, runDir, runsDir } from '../lab/journal.ts'
 import type { Backend, JobPoll, JobSpec, Stream } from './backend.ts'
 import { alive, commandLine, groupAlive, same, self, startedAt } from './proc.ts'
 import { detectGpus } from './gpus.ts'
@@ -48,6 +48,8 @@ interface JobFile { spec: JobSpec; created: number }
 export class LocalBackend implements Backend {
   readonly name = 'local'
   private readonly exits = new Map<string, Promise<void>>()
+  /** runs whose output folder holds files too large for git: kept under .git/lab/artifacts after cleanup */
+  private readonly keepOutput = new Set<string>()
 
   constructor(readonly lab: Lab, private readonly gpuOverride: string[] | null = null) {}
 
@@ -209,7 +211,11 @@ export class LocalBackend implements Backend {
           const small = st.size <= ARTIFACT_INLINE_BYTES && inline + st.size <= ARTIFACT_INLINE_TOTAL
           const data = small ? await readFile(path.join(root, r)) : null
           if (data) inline += data.length
-          files.push({ path: r, size: st.size, sha256: data ? createHash('sha256').update(data).digest('hex') : await sha256File(path.join(root, r)), data })
+          if (!data) this.keepOutput.add(this.key(job))
+          files.push({
+            path: r, size: st.size, data, location: data ? undefined : path.join(job.keep ? root : artifactsDir(this.lab, job.id, job.attempt), r),
+            sha256: data ? createHash('sha256').update(data).digest('hex') : await sha256File(path.join(root, r)),
+          })
         }
       }
     }
@@ -223,6 +229,13 @@ export class LocalBackend implements Backend {
       await writeFile(path.join(d, 'done'), new Date().toISOString() + '\n')
       await rm(path.join(d, 'lock'), { force: true })
       return
+    }
+    if (this.keepOutput.delete(this.key(job))) {
+      // Large artifacts stay on this host, out of git: the record names where.
+      const keep = artifactsDir(this.lab, job.id, job.attempt)
+      await mkdir(path.dirname(keep), { recursive: true })
+      await rm(keep, { recursive: true, force: true })
+      await rename(path.join(d, 'out'), keep)
     }
     if (job.commit) await this.lab.repo.worktreeRemove(path.join(d, 'work')).catch(() => undefined)
     await rm(d, { recursive: true, force: true })

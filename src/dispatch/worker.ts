@@ -90,6 +90,13 @@ export class Worker {
   /** Stop taking new jobs; the loop returns once it has sealed what it holds. Running jobs keep running. */
   stop(): void { this.stopRequested = true; this.wake?.() }
 
+  /** Jobs being stopped get SIGKILL now instead of at the end of their grace period. */
+  killNow(): void {
+    for (const a of this.active.values()) {
+      if (a.stopping) void this.backend.cancel(a.spec, 0).catch(() => undefined)
+    }
+  }
+
   get running(): number { return this.active.size }
 
   async run(): Promise<void> {
@@ -184,6 +191,11 @@ export class Worker {
     for (const [id, reason] of verdict.cancel) {
       await cancelExperiment(this.lab, id, reason).catch(() => undefined)
       this.log(`${id}: cancelled (${reason})`)
+    }
+    for (const [id, deps] of verdict.blocked) {
+      const line = `${id}: waiting for ${deps.join(', ')}`
+      if (!this.warned.has(line)) this.log(line)
+      this.warned.add(line)
     }
     for (const [id, why] of verdict.unfit) {
       if (!this.warned.has(id)) this.log(`${id}: ${why}`)
@@ -362,7 +374,12 @@ export class Worker {
     if (!e) return
     const { spec } = a
     let out = await this.backend.read(spec, 'output', a.outSealed, CHUNK_BYTES)
-    if (!final && out.length < CHUNK_BYTES) out = out.subarray(0, out.lastIndexOf(0x0a) + 1)
+    // Sealed at a line end (so a secret is never split between chunks), except the very end of a finished job's
+    // output and a line longer than a whole chunk.
+    if (!final || out.length >= CHUNK_BYTES) {
+      const nl = out.lastIndexOf(0x0a) + 1
+      out = nl > 0 || out.length < CHUNK_BYTES ? out.subarray(0, nl) : out
+    }
     const batch = a.pending
     const draft = chunkDraft(this.lab, spec.id, spec.attempt,
       out.length ? { data: maskSecrets(Buffer.from(out), this.secrets), from: a.outSealed } : null,

@@ -58,8 +58,9 @@ export async function compareExperiments(lab: Lab, ids: string[], o: { metric?: 
       const fin = e.metrics[m]
       if (!sr && fin === undefined) { metrics[m][e.id] = null; continue }
       const last = fin ?? sr.last
-      const min = sr ? Math.min(sr.min, last) : last
-      const max = sr ? Math.max(sr.max, last) : last
+      // min and max of the series, as show prints them; a metric given only by the final line is its own min and max
+      const min = sr ? sr.min : last
+      const max = sr ? sr.max : last
       metrics[m][e.id] = { last, min, max, best: dir === 'minimize' ? min : dir === 'maximize' ? max : null, count: sr?.count ?? 1 }
     }
   }

@@ -10,6 +10,8 @@ import { FormatError } from '../errors.ts'
 
 export const runsDir = (lab: Lab) => path.join(lab.repo.commonDir, 'lab', 'runs')
 export const runDir = (lab: Lab, id: string, attempt: number) => path.join(runsDir(lab), `${id}.${attempt}`)
+/** Where a finished run's large artifacts are kept on the host that ran it. */
+export const artifactsDir = (lab: Lab, id: string, attempt: number) => path.join(lab.repo.commonDir, 'lab', 'artifacts', `${id}.${attempt}`)
 export const OUTPUT_FILE = 'output.log'
 export const METRICS_FILE = 'metrics.jsonl'
 
@@ -63,7 +65,7 @@ export async function readMetrics(lab: Lab, e: Experiment, attempt: number): Pro
   const series: Record<string, Series> = {}
   const counts = new Map<string, number>()
   let sealed = 0
-  let skipped = attempt === e.attempt ? e.metrics_skipped : 0
+  let skipped = 0
   const add = (k: string, s: Series) => {
     const into = series[k] ??= { step: [], value: [], time: [] }
     for (let i = 0; i < s.value.length; i++) { into.step.push(s.step[i]); into.value.push(s.value[i]); into.time.push(s.time[i]) }
@@ -72,6 +74,7 @@ export async function readMetrics(lab: Lab, e: Experiment, attempt: number): Pro
   for (const c of e.chunks) {
     if (c.attempt !== attempt || !c.metrics || c.metrics.to <= sealed) continue
     sealed = c.metrics.to
+    skipped += c.metrics.skipped ?? 0
     let decoded: Record<string, Series>
     try { decoded = decodeMetrics(await blob(lab, c.metrics.blob)) } catch (err) {
       if (err instanceof FormatError) throw err

@@ -48,13 +48,14 @@ export function chunkDraft(lab: Lab, id: string, attempt: number, output: Output
   return { type: 'experiment.chunk', entity: id, payload, attachments }
 }
 
-export interface ArtifactFile { path: string; size: number; sha256: string; data: Buffer | null }
+/** data: the contents (small files); location: where a large file is kept on the host that ran the job */
+export interface ArtifactFile { path: string; size: number; sha256: string; data: Buffer | null; location?: string }
 
 export function artifactsDraft(lab: Lab, id: string, attempt: number, files: ArtifactFile[]): Draft | null {
   if (!files.length) return null
   const attachments: Buffer[] = []
   const list = files.map(f => {
-    if (!f.data) return { path: f.path, size: f.size, sha256: f.sha256, blob: null }
+    if (!f.data) return { path: f.path, size: f.size, sha256: f.sha256, blob: null, location: f.location ?? null }
     attachments.push(f.data)
     return { path: f.path, size: f.size, sha256: f.sha256, blob: lab.repo.blobSha(f.data) }
   })

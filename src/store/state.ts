@@ -9,8 +9,9 @@ export interface Note { text: string; author: string; writer: string; time: stri
 export interface SeriesSummary { count: number; last: number; min: number; max: number; last_step: number }
 /** A sealed stretch [from, to) of a journal, as a blob next to the operation that recorded it. */
 export interface ChunkRef { blob: string; from: number; to: number }
-export interface Chunk { attempt: number; output: ChunkRef | null; metrics: (ChunkRef & { points: number }) | null }
-export interface Artifact { attempt: number; path: string; size: number; sha256: string; blob: string | null }
+export interface Chunk { attempt: number; output: ChunkRef | null; metrics: (ChunkRef & { points: number; skipped: number }) | null }
+/** blob: in git (small files); else location: where it is kept on the runner's host */
+export interface Artifact { attempt: number; path: string; size: number; sha256: string; blob: string | null; location: string | null }
 /** Who runs an attempt: the writer that claimed it, and where. */
 export interface Runner { writer: string; worker: string; host: string }
 

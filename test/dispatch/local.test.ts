@@ -49,6 +49,11 @@ t.test('run: streams output, records metrics, final line, artifacts, and cleans 
   const logs = await lab(r, ['logs', id])
   t.match(logs.out, /oops\n\{"loss": 1.25\}\n$/)
   t.equal(runsLeft(r), 0, 'journals removed once sealed')
+  // a file too large for git stays on the host, and the record says where
+  const big = await lab(r, ['run', '-m', 'big', '--run', 'head -c 1100000 /dev/zero > "$LAB_OUTPUT/ckpt.bin"; echo small > "$LAB_OUTPUT/s.txt"'])
+  const bigE = await show(r, /experiment ([0-9a-f]+)/.exec(big.err)![1])
+  t.match(bigE.artifacts, [{ path: 'ckpt.bin', size: 1100000, blob: null, location: /\.git\/lab\/artifacts\/[0-9a-f]+\.1\/ckpt\.bin$/ }, { path: 's.txt', location: null }])
+  t.equal(readFileSync(bigE.artifacts[0].location).length, 1100000)
   t.equal(r.git('worktree', 'list').trim().split('\n').length, 1, 'worktree removed')
   t.equal(r.git('status', '--porcelain'), '', 'the user worktree is untouched')
   const text = await lab(r, ['show', id])

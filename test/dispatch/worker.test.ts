@@ -35,6 +35,7 @@ t.test('--once: priority then submission order; a failed dependency cancels its 
   t.match(await s(c), { status: 'cancelled', reason: `dependency ${d} failed` })
   t.equal((await s(big)).status, 'queued')
   t.match(w.err, new RegExp(`${big}: needs 3 GPUs; this host has 2`))
+  t.match(w.err, new RegExp(`${e}: waiting for ${a} \\(queued\\)`), 'says what a dependent waits for')
 })
 
 t.test('GPUs: a job waits for enough free GPUs and gets CUDA_VISIBLE_DEVICES', async t => {

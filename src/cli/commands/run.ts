@@ -32,8 +32,8 @@ export async function run(ctx: Ctx, args: string[], o: Record<string, unknown>) 
     })
     let cancelling: Promise<unknown> | null = null
     const off = onInterrupt(n => {
-      if (n > 1) return worker.stop() // a second Ctrl-C leaves the job to 'git lab worker' and returns now
-      ctx.io.err('git lab: cancelling (Ctrl-C again to detach and leave it running)\n')
+      if (n > 1) { ctx.io.err('git lab: killing it\n'); return worker.killNow() }
+      ctx.io.err('git lab: cancelling (Ctrl-C again to kill it now)\n')
       cancelling = cancelExperiment(lab, e.id, 'interrupted (Ctrl-C)').catch(() => undefined)
     })
     try { await worker.run() } finally { off(); await cancelling }

@@ -32,7 +32,7 @@ export async function run(ctx: Ctx, args: string[], o: Record<string, unknown>) 
   if (e.metrics_skipped) t += `  (${e.metrics_skipped} malformed metrics line${e.metrics_skipped === 1 ? '' : 's'} skipped)\n`
   const arts = e.artifacts.filter(a => a.attempt === e.attempt)
   if (arts.length) {
-    t += '\nartifacts:\n' + table(arts.map(a => ['  ' + a.path, String(a.size), a.blob ? `blob ${a.blob.slice(0, 12)}` : `on the host (sha256 ${a.sha256.slice(0, 12)})`]))
+    t += '\nartifacts:\n' + table(arts.map(a => ['  ' + a.path, String(a.size), a.blob ? `blob ${a.blob.slice(0, 12)}` : `on ${runner?.host || 'the host'}: ${a.location ?? '(not kept)'}`]))
   }
   if (e.notes.length) t += '\nnotes:\n' + e.notes.map(n => `  ${n.time}  ${n.author}\n    ${n.text.replace(/\n/g, '\n    ')}\n`).join('')
   ctx.io.out(t)

@@ -6,7 +6,7 @@ import { checkFields, int, list, sha, text, type Check } from './check.ts'
 const artifact: Check = v => {
   if (typeof v !== 'object' || v === null || Array.isArray(v)) return 'not an object'
   const a = v as Record<string, unknown>
-  return checkFields(a, { path: text(1024), size: int(0, 2 ** 50), sha256: text(64), blob: sha(true) }) ??
+  return checkFields(a, { path: text(1024), size: int(0, 2 ** 50), sha256: text(64), blob: sha(true), location: text(4096, true) }) ??
     (/^\/|(^|\/)\.\.(\/|$)|\0/.test(a.path as string) ? 'path leaves the output folder' : null)
 }
 
@@ -20,7 +20,8 @@ export const experimentArtifacts: OpKind = {
     const runner = e.runners[attempt]
     if (!runner || runner.writer !== op.writer) return `only the runner of attempt ${attempt} records its artifacts`
     for (const f of op.payload.files as Array<Record<string, unknown>>) {
-      e.artifacts.push({ attempt, path: String(f.path), size: f.size as number, sha256: String(f.sha256), blob: typeof f.blob === 'string' ? f.blob : null })
+      e.artifacts.push({ attempt, path: String(f.path), size: f.size as number, sha256: String(f.sha256), blob: typeof f.blob === 'string' ? f.blob : null,
+        location: typeof f.blob !== 'string' && typeof f.location === 'string' ? f.location : null })
     }
     e.updated_at = op.time
     return null

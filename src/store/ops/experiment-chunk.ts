@@ -44,7 +44,7 @@ export const experimentChunk: OpKind = {
     if (!runner) return `chunk for attempt ${p.attempt}, which nobody claimed`
     if (runner.writer !== op.writer) return `only ${runner.writer} adds chunks to attempt ${p.attempt}`
     const output = p.output ? { blob: p.output.blob, from: p.output.from, to: p.output.to } : null
-    const metrics = p.metrics ? { blob: p.metrics.blob, from: p.metrics.from, to: p.metrics.to, points: p.metrics.points } : null
+    const metrics = p.metrics ? { blob: p.metrics.blob, from: p.metrics.from, to: p.metrics.to, points: p.metrics.points, skipped: p.metrics.skipped } : null
     e.chunks.push({ attempt: p.attempt, output, metrics })
     if (p.attempt === e.attempt) {
       if (output) e.output_bytes = Math.max(e.output_bytes, output.to)
