@@ -9,6 +9,7 @@ import { guessDirection, parseShortstat } from '../../src/lab/compare.ts'
 t.test('GPU lists from config and nvidia-smi -L', async t => {
   t.same(parseGpus('4'), ['0', '1', '2', '3'])
   t.same(parseGpus(' 0, 2,3 '), ['0', '2', '3'])
+  t.same(parseGpus('3,'), ['3'], 'one GPU by id')
   t.same(parseGpus('none'), [])
   t.same(parseGpus(''), [])
   t.throws(() => parseGpus('0;rm -rf'), { code: 'Invalid' })
