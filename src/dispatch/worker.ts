@@ -156,6 +156,12 @@ export class Worker {
       const runner = e?.runners[spec.attempt]
       if (!e || e.attempt !== spec.attempt || (runner && runner.writer !== this.lab.identity.writer)) continue
       if (!(await this.backend.attach(spec))) continue
+      // Its end was recorded, but the worker died before cleaning up: only the cleanup is left to do.
+      // (A cancel op alone does not record the end: the runner's own report fills in the exit code.)
+      if (TERMINAL.has(e.status) && (e.status !== 'cancelled' || e.exit_code !== null)) {
+        await this.backend.cleanup(spec)
+        continue
+      }
       const a = this.track(spec, e)
       const held = await readClaim(this.lab, spec.id, spec.attempt).catch(() => null)
       if (held && held.claim.writer === this.lab.identity.writer) a.claimSha = held.sha

@@ -1,6 +1,6 @@
 // Running on this host: git lab run end to end, exit codes, setup, timeout, Ctrl-C, cancel, a killed worker, a lost job.
 import t from 'tap'
-import { existsSync, readdirSync, readFileSync } from 'node:fs'
+import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs'
 import path from 'node:path'
 import { makeRepo, lab, labJson, labStart, waitFor, write, type TestRepo } from '../helpers.ts'
 
@@ -84,6 +84,14 @@ t.test('run: exit codes, setup failure, timeout, --keep', async t => {
   // a kept run is done: a worker does not re-attach to it
   const w = await lab(r, ['worker', '--once'])
   t.notMatch(w.err, /re-attached/)
+  // a worker that died after recording the end but before cleaning up: the next one only cleans up
+  const art = await lab(r, ['run', '-m', 'art', '--keep', '--run', 'echo a > "$LAB_OUTPUT/a.txt"'])
+  const aid = /experiment ([0-9a-f]+)/.exec(art.err)![1]
+  rmSync(path.join(r.dir, '.git', 'lab', 'runs', `${aid}.1`, 'done'))
+  const before = await show(r, aid)
+  t.equal((await lab(r, ['worker', '--once'])).code, 0)
+  t.same(await show(r, aid), before, 'nothing recorded twice')
+  t.ok(existsSync(path.join(r.dir, '.git', 'lab', 'runs', `${aid}.1`, 'done')), 'cleaned up as asked: kept, and marked done')
 })
 
 t.test('run: Ctrl-C cancels the job and records it as cancelled', async t => {
