@@ -24,13 +24,13 @@ export function need(args: string[], n: number, usage: string): void {
   if (args.length > n) throw new UsageError(`too many arguments (${args.slice(n).map(a => JSON.stringify(a)).join(' ')}); usage: git lab ${usage} (quote text)`)
 }
 
-/** Calls fn on Ctrl-C or SIGTERM (the n-th time with n) while the returned function has not been called. */
+/** Calls fn on Ctrl-C, SIGTERM or SIGHUP (a closed terminal), the n-th time with n, until the returned function is called. */
 export function onInterrupt(fn: (count: number) => void): () => void {
   let count = 0
   const h = () => fn(++count)
-  process.on('SIGINT', h)
-  process.on('SIGTERM', h)
-  return () => { process.off('SIGINT', h); process.off('SIGTERM', h) }
+  const signals = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const
+  for (const s of signals) process.on(s, h)
+  return () => { for (const s of signals) process.off(s, h) }
 }
 
 export function duration(name: string, v: unknown): number | undefined {

@@ -127,6 +127,17 @@ export class LocalBackend implements Backend {
     return false
   }
 
+  /**
+   * Stops a job of this clone that no live worker follows (its worker was killed): SIGTERM, SIGKILL after graceMs.
+   * Its supervisor records the exit; the next worker re-attaches and records the end. False if a worker follows it.
+   */
+  async stopUnattended(job: { id: string; attempt: number }, graceMs: number): Promise<boolean> {
+    const spec = job as JobSpec
+    if (!(await this.holds(job)) || (await this.lockHolder(spec)) === 'other') return false
+    await this.cancel(spec, graceMs)
+    return true
+  }
+
   private async lockHolder(job: JobSpec): Promise<'me' | 'other' | null> {
     const text = await readFile(path.join(this.dir(job), 'lock'), 'utf8').catch(() => null)
     if (text === null) return null

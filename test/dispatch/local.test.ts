@@ -175,3 +175,18 @@ t.test('secrets in the environment are masked before output is sealed: no secret
   t.notMatch(everything, /hf_abcdef123456|postgres:\/\/u:pw@db/)
   t.match(everything, /visible-value/, 'the scan does read blob contents')
 })
+
+t.test('cancel of a job whose worker was killed stops it at once; the next worker records how it ended', async t => {
+  const r = await setup(t)
+  const id = (await labJson(r, ['submit', '-m', 'orphan', '--run', 'echo up; sleep 25.6'])).id
+  const w1 = labStart(r, ['worker'])
+  await waitFor('running', async () => (await show(r, id)).status === 'running')
+  w1.child.kill('SIGKILL')
+  await w1.result
+  const res = await lab(r, ['cancel', id])
+  t.match(res.out, /cancelled \(its job was stopped here/)
+  t.notOk(alive('sleep 25.6'))
+  t.equal((await lab(r, ['worker', '--once'])).code, 0)
+  t.match(await show(r, id), { status: 'cancelled', exit_code: 143 })
+  t.equal(runsLeft(r), 0)
+})
