@@ -16,6 +16,16 @@ import { maskSecrets, secretValues } from './secrets.ts'
 
 /** Largest chunk sealed at once; more pending than this seals again on the next tick. */
 export const CHUNK_BYTES = 8 * 1024 * 1024
+/** Output of one attempt recorded at most (git config lab.maxOutput): a job that floods its output cannot flood refs. */
+export const MAX_OUTPUT = 512 * 1024 * 1024
+
+/** "512m", "2g", "100k", "1048576" -> bytes. */
+export function parseBytes(text: string): number | null {
+  const m = /^(\d+(?:\.\d+)?)\s*([kmg]i?b?)?$/i.exec(text.trim())
+  if (!m) return null
+  const unit = (m[2] ?? '').toLowerCase()[0]
+  return Math.floor(Number(m[1]) * (unit === 'k' ? 1024 : unit === 'm' ? 1024 ** 2 : unit === 'g' ? 1024 ** 3 : 1))
+}
 
 export interface WorkerOptions {
   /** exit when nothing is queued that this worker can run and no job is running */
@@ -79,10 +89,12 @@ export class Worker {
   private freeGpus: string[] = []
   private totalGpus = 0
   private readonly secrets: Buffer[]
+  private readonly maxOutput: number
 
   constructor(readonly lab: Lab, readonly backend: Backend, readonly o: WorkerOptions = {}) {
     this.name = o.name ?? `${lab.identity.name}@${hostname()}:${process.pid}`
     this.secrets = secretValues(lab.env, lab.config.get('lab.secret') ?? [])
+    this.maxOutput = parseBytes(lab.get('lab.maxoutput') ?? '') ?? MAX_OUTPUT
   }
 
   private log(line: string) { this.o.log?.(line) }
@@ -336,7 +348,7 @@ export class Worker {
   /** More than a chunk's worth waits in a journal: seal now rather than at the next interval. */
   private async backlog(a: Active): Promise<boolean> {
     const [out, met] = await Promise.all([this.backend.size(a.spec, 'output'), this.backend.size(a.spec, 'metrics')])
-    return out - a.outSealed >= CHUNK_BYTES || met - a.metSealed >= CHUNK_BYTES
+    return Math.min(out, this.maxOutput) - a.outSealed >= CHUNK_BYTES || met - a.metSealed >= CHUNK_BYTES
   }
 
   /** Reads new complete metrics lines (all of them when final) into the pending batch, up to a chunk's worth. */
@@ -379,7 +391,8 @@ export class Worker {
   private async seal(a: Active, e: Experiment | undefined, final: boolean, extra: Draft[] = [], summary = 'output'): Promise<void> {
     if (!e) return
     const { spec } = a
-    let out = await this.backend.read(spec, 'output', a.outSealed, CHUNK_BYTES)
+    const room = Math.min(CHUNK_BYTES, this.maxOutput - a.outSealed)
+    let out = room > 0 ? await this.backend.read(spec, 'output', a.outSealed, room) : Buffer.alloc(0)
     // Sealed at a line end (so a secret is never split between chunks), except the very end of a finished job's
     // output and a line longer than a whole chunk.
     if (!final || out.length >= CHUNK_BYTES) {
@@ -403,13 +416,14 @@ export class Worker {
     // Seal everything (a chunk at a time) until the journals are drained; the last write carries the end.
     for (;;) {
       await this.ingest(a, true)
-      const out = await this.backend.size(spec, 'output')
+      const out = Math.min(await this.backend.size(spec, 'output'), this.maxOutput)
       const met = await this.backend.size(spec, 'metrics')
       if (out - a.outSealed <= CHUNK_BYTES && met - a.metSealed <= CHUNK_BYTES) break
       await this.seal(a, e, true)
     }
-    const tail = await this.backend.read(spec, 'output', Math.max(0, (await this.backend.size(spec, 'output')) - 65536), 65536)
-    const end = this.outcome(a, e, poll, finalMetrics(tail))
+    const outSize = await this.backend.size(spec, 'output')
+    const tail = await this.backend.read(spec, 'output', Math.max(0, outSize - 65536), 65536)
+    const end = { ...this.outcome(a, e, poll, finalMetrics(tail)), output_dropped: Math.max(0, outSize - this.maxOutput) }
     const files = await this.backend.collect(spec).catch(() => [])
     const arts = artifactsDraft(this.lab, spec.id, spec.attempt, files)
     await this.seal(a, e, true, [...(arts ? [arts] : []), statusDraft(spec.id, spec.attempt, end)], end.status)

@@ -11,7 +11,7 @@ export function experimentJson(e: Experiment) {
     idea: e.idea, priority: e.priority, tags: e.tags, depends_on: e.depends_on, gpus: e.gpus, timeout: e.timeout,
     author: e.author, writer: e.writer, created_at: e.created_at, started_at: e.started_at, finished_at: e.finished_at,
     exit_code: e.exit_code, reason: e.reason, attempt: e.attempt, metrics: e.metrics, series: e.series,
-    metrics_skipped: e.metrics_skipped, output_bytes: e.output_bytes, runner: e.runners[e.attempt] ?? null,
+    metrics_skipped: e.metrics_skipped, output_bytes: e.output_bytes, output_dropped: e.output_dropped, runner: e.runners[e.attempt] ?? null,
     artifacts: e.artifacts.filter(a => a.attempt === e.attempt).map(a => ({ path: a.path, size: a.size, sha256: a.sha256, blob: a.blob, location: a.location ?? null })),
     notes: e.notes.map(note), updated_at: e.updated_at,
   }

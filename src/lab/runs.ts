@@ -14,6 +14,8 @@ export interface StatusReport {
   metrics?: Record<string, number> | null
   worker?: string
   host?: string
+  /** output bytes past lab.maxOutput, not recorded */
+  output_dropped?: number
 }
 
 export function statusDraft(id: string, attempt: number, r: StatusReport): Draft {
@@ -21,6 +23,7 @@ export function statusDraft(id: string, attempt: number, r: StatusReport): Draft
   if (r.reason) payload.reason = r.reason.slice(0, 4096)
   if (typeof r.exit_code === 'number') payload.exit_code = Math.max(-1024, Math.min(1024, r.exit_code))
   if (r.metrics && Object.keys(r.metrics).length) payload.metrics = r.metrics
+  if (r.output_dropped) payload.output_dropped = r.output_dropped
   if (r.status === 'claimed') { payload.worker = (r.worker ?? 'worker').slice(0, 200); payload.host = (r.host ?? hostname()).slice(0, 255) }
   return { type: 'experiment.status', entity: id, payload }
 }

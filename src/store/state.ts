@@ -43,6 +43,8 @@ export interface Experiment {
   series: Record<string, SeriesSummary>
   metrics_skipped: number
   output_bytes: number
+  /** output past lab.maxOutput that was not recorded */
+  output_dropped: number
   chunks: Chunk[]
   artifacts: Artifact[]
   /** attempt -> who claimed it */

@@ -190,3 +190,18 @@ t.test('cancel of a job whose worker was killed stops it at once; the next worke
   t.match(await show(r, id), { status: 'cancelled', exit_code: 143 })
   t.equal(runsLeft(r), 0)
 })
+
+t.test('output past lab.maxOutput is not recorded, and says so', async t => {
+  const r = await setup(t)
+  r.git('config', 'lab.maxOutput', '10k')
+  const res = await lab(r, ['run', '-m', 'chatty', '--run', 'i=0; while [ $i -lt 1000 ]; do echo "line $i of a chatty job"; i=$((i+1)); done; echo \'{"done": 1}\''])
+  t.equal(res.code, 0)
+  const id = /experiment ([0-9a-f]+)/.exec(res.err)![1]
+  const e = await show(r, id)
+  t.ok(e.output_bytes <= 10240 && e.output_bytes > 9000, `recorded ${e.output_bytes} bytes`)
+  t.equal(e.output_bytes + e.output_dropped, res.out.length)
+  t.same(e.metrics, { done: 1 }, 'the final line is still read from the journal')
+  const logs = await lab(r, ['logs', id])
+  t.match(logs.err, /more bytes of output were not recorded \(over lab\.maxOutput\)/)
+  t.match(logs.out, /^line 0 of a chatty job\n/)
+})

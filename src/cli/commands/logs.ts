@@ -27,7 +27,8 @@ export async function run(ctx: Ctx, args: string[], o: Record<string, unknown>) 
     if (re) lines = lines.filter(l => re!.test(l))
     if (tail !== undefined) lines = tail === 0 ? [] : lines.slice(-tail)
     ctx.io.out(lines.map(l => l + '\n').join(''))
-    if (!follow) { if (partial && (!re || re.test(partial))) ctx.io.out(partial + '\n'); return }
+    const dropped = () => { if (e.attempt === attempt && e.output_dropped) ctx.io.err(`git lab: ${e.output_dropped} more bytes of output were not recorded (over lab.maxOutput)\n`) }
+    if (!follow) { if (partial && (!re || re.test(partial))) ctx.io.out(partial + '\n'); return dropped() }
     let pos = r.end - Buffer.byteLength(partial)
     let lastFetch = Date.now()
     for (;;) {
@@ -45,5 +46,6 @@ export async function run(ctx: Ctx, args: string[], o: Record<string, unknown>) 
       pos = r.end - Buffer.byteLength(partial)
     }
     if (partial && (!re || re.test(partial))) ctx.io.out(partial + '\n')
+    dropped()
   })
 }

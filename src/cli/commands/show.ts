@@ -21,7 +21,7 @@ export async function run(ctx: Ctx, args: string[], o: Record<string, unknown>) 
   t += rows.filter(([, v]) => v !== null && v !== '').map(([k, v]) => `${(k + ':').padEnd(12)}${v}\n`).join('')
   const runner = e.runners[e.attempt]
   if (runner) t += `${'runner:'.padEnd(12)}${runner.worker} on ${runner.host || '?'} (writer ${runner.writer})\n`
-  if (e.output_bytes) t += `${'output:'.padEnd(12)}${e.output_bytes} bytes ('git lab logs ${e.id}')\n`
+  if (e.output_bytes) t += `${'output:'.padEnd(12)}${e.output_bytes} bytes ('git lab logs ${e.id}')${e.output_dropped ? `; ${e.output_dropped} more not recorded (lab.maxOutput)` : ''}\n`
   const names = [...new Set([...Object.keys(e.metrics), ...Object.keys(e.series)])].sort()
   if (names.length) {
     t += '\nmetrics:\n' + table(names.map(k => {

@@ -21,7 +21,7 @@ export const experimentQueue: OpKind = {
       gpus: typeof p.gpus === 'number' ? p.gpus : 0, timeout: typeof p.timeout === 'number' ? p.timeout : null,
       author: op.author, writer: op.writer, created_at: op.time, started_at: null, finished_at: null,
       exit_code: null, reason: null, attempt: 1, metrics: {}, final_metrics: null, series: {}, metrics_skipped: 0,
-      output_bytes: 0, chunks: [], artifacts: [], runners: {}, notes: [], updated_at: op.time,
+      output_bytes: 0, output_dropped: 0, chunks: [], artifacts: [], runners: {}, notes: [], updated_at: op.time,
     }
     return null
   },

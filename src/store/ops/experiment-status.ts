@@ -18,6 +18,7 @@ export const experimentStatus: OpKind = {
   validate: p => checkFields(p, {
     status: oneOf(STATUSES), attempt: int(1, 1_000_000), reason: text(4096, true),
     exit_code: int(-1024, 1024, true), worker: text(200, true), host: text(255, true), metrics: numbers(1000, true),
+    output_dropped: int(0, 2 ** 50, true),
   }),
   apply(s, op) {
     const e = s.experiments[op.entity]
@@ -36,6 +37,7 @@ export const experimentStatus: OpKind = {
         // A cancelled run still reports how it ended: keep the status, take the exit code and final metrics.
         if (e.status !== 'cancelled' || !TERMINAL.has(status)) return `experiment ${e.id} already ${e.status}`
         if (e.exit_code === null && typeof p.exit_code === 'number') e.exit_code = p.exit_code
+        if (typeof p.output_dropped === 'number') e.output_dropped = p.output_dropped
         if (p.metrics) { e.final_metrics = p.metrics as Record<string, number>; settleMetrics(e) }
         e.updated_at = op.time
         return null
@@ -57,6 +59,7 @@ export const experimentStatus: OpKind = {
       e.metrics = {}
       e.metrics_skipped = 0
       e.output_bytes = 0
+      e.output_dropped = 0
     }
     e.status = status
     if (status === 'claimed') e.runners[attempt] = { writer: op.writer, worker: String(p.worker ?? op.author), host: String(p.host ?? '') }
@@ -64,6 +67,7 @@ export const experimentStatus: OpKind = {
     if (TERMINAL.has(status)) {
       e.finished_at = op.time
       e.exit_code = typeof p.exit_code === 'number' ? p.exit_code : null
+      e.output_dropped = typeof p.output_dropped === 'number' ? p.output_dropped : 0
       if (p.metrics) { e.final_metrics = p.metrics as Record<string, number>; settleMetrics(e) }
     }
     if (typeof p.reason === 'string') e.reason = p.reason
