@@ -64,6 +64,7 @@ export class LocalBackend implements Backend {
     const d = this.dir(job)
     // A half-prepared run of this attempt (a worker killed while preparing it) is started over.
     await rm(d, { recursive: true, force: true })
+    this.createdAt.delete(this.key(job))
     await mkdir(path.join(d, 'out'), { recursive: true })
     await Promise.all([writeFile(path.join(d, OUTPUT_FILE), ''), writeFile(path.join(d, METRICS_FILE), '')])
     await this.lock(job, true)
@@ -156,20 +157,32 @@ export class LocalBackend implements Backend {
     return fileSize(path.join(this.dir(job), stream === 'output' ? OUTPUT_FILE : METRICS_FILE))
   }
 
+  private readonly createdAt = new Map<string, number>()
+  /** When the job was prepared (job.json), read once per job. */
+  private async created(job: JobSpec): Promise<number | null> {
+    const k = this.key(job)
+    if (!this.createdAt.has(k)) {
+      const c = await readFile(path.join(this.dir(job), 'job.json'), 'utf8').then(t => (JSON.parse(t) as JobFile).created, () => null)
+      if (c === null) return null
+      this.createdAt.set(k, c)
+    }
+    return this.createdAt.get(k)!
+  }
+
   private async pid(job: JobSpec): Promise<number | null> {
     const d = this.dir(job)
     const pid = Number((await readFile(path.join(d, 'pid'), 'utf8').catch(() => '')).trim())
     // The pid is ours only while it is a supervisor of this very run dir that started after the job was prepared.
     if (!pid || !alive(pid) || !commandLine(pid).includes(`git-lab-supervisor ${d} `)) return null
-    const job0 = await readFile(path.join(d, 'job.json'), 'utf8').then(t => JSON.parse(t) as JobFile, () => null)
+    const created = await this.created(job)
     const started = startedAt(pid)
-    if (job0 && started !== null && started < job0.created - 2000) return null
+    if (created !== null && started !== null && started < created - 2000) return null
     return pid
   }
 
   async poll(job: JobSpec): Promise<JobPoll> {
     const d = this.dir(job)
-    const created = await readFile(path.join(d, 'job.json'), 'utf8').then(t => (JSON.parse(t) as JobFile).created, () => Date.now())
+    const created = (await this.created(job)) ?? Date.now()
     const exited = async (): Promise<JobPoll | null> => {
       const text = await readFile(path.join(d, 'exit'), 'utf8').catch(() => null)
       const m = text ? /^(setup|run) (\d+)/.exec(text) : null
@@ -236,6 +249,7 @@ export class LocalBackend implements Backend {
 
   async cleanup(job: JobSpec): Promise<void> {
     const d = this.dir(job)
+    this.createdAt.delete(this.key(job))
     if (job.keep) {
       await writeFile(path.join(d, 'done'), new Date().toISOString() + '\n')
       await rm(path.join(d, 'lock'), { force: true })
