@@ -3,6 +3,7 @@ import { main } from './main.ts'
 
 const io = {
   out: (s: string) => { process.stdout.write(s) },
+  outBytes: (b: Buffer) => { process.stdout.write(b) },
   err: (s: string) => { process.stderr.write(s) },
   isTTY: !!process.stdout.isTTY,
 }

@@ -1,6 +1,8 @@
 // What a command may touch: its streams, its directory, its environment, its clock. Tests pass their own.
 export interface IO {
   out(text: string): void
+  /** bytes as they are (large outputs skip a decode and re-encode); out() is used when absent */
+  outBytes?(data: Buffer): void
   err(text: string): void
   isTTY: boolean
 }

@@ -1,5 +1,7 @@
-// The experiment listing behind `log`, with a cache that lets a repeated listing skip parsing the folded state:
-// a small row index to filter on, plus each experiment's JSON text, valid for exactly one saved index.
+// The experiment listing behind `log`, with a cache that lets a repeated listing skip parsing the folded state.
+// The cache file is: a key line (valid for exactly one saved index), a row index line (to filter on), and the
+// body: the `log --json` array itself, every row ending in `"at_head":false}`. An unfiltered listing is the body,
+// written out as bytes, with only the rows at HEAD patched.
 import { readFile, writeFile, rename } from 'node:fs/promises'
 import { createHash, randomBytes } from 'node:crypto'
 import path from 'node:path'
@@ -8,28 +10,36 @@ import { checkStatus, listExperiments, type ListOptions } from './experiments.ts
 import { experimentJson, type ExperimentJson } from './json.ts'
 
 interface Row { id: string; status: string; idea: string | null; tags: string[]; commit: string | null }
-interface Cache { key: string; rows: Row[]; lines: string[] }
+interface Index { rows: Row[]; /** byte offset in the body just past each row */ ends: number[] }
+interface Cache { key: string; body: Buffer; index: () => Index }
 
 export interface Listing {
   length: number
   commit(i: number): string | null
-  /** the experiment's --json text (compact) */
-  text(i: number): string
+  /** the experiment's --json text (compact), with at_head */
+  text(i: number, atHead: boolean): string
   get(i: number): ExperimentJson
+  /** the whole listing as the compact --json array, or null when it is filtered or cut */
+  array(head: string | null): Buffer | null
 }
 
-const CACHE = 'log-cache.jsonl'
+const CACHE = 'log-cache.v2'
+const OLD_CACHE = 'log-cache.jsonl'
 const keyOf = (indexText: string) => createHash('sha1').update(indexText).digest('hex')
+// Inside a JSON string every quote is escaped, so these byte runs only ever match the keys themselves.
+const FALSE_END = Buffer.from(',"at_head":false}')
+const TRUE_END = Buffer.from(',"at_head":true}')
 
 async function readCache(dir: string, key: string): Promise<Cache | null> {
   try {
-    const text = await readFile(path.join(dir, CACHE), 'utf8')
-    const nl = text.indexOf('\n')
-    const head = JSON.parse(text.slice(0, nl)) as { key: string; rows: Row[] }
-    if (head.key !== key) return null
-    const lines = text.slice(nl + 1).split('\n')
-    lines.pop()
-    return lines.length === head.rows.length ? { key, rows: head.rows, lines } : null
+    const buf = await readFile(path.join(dir, CACHE))
+    const nl1 = buf.indexOf(0x0a)
+    if ((JSON.parse(buf.subarray(0, nl1).toString('utf8')) as { key: string }).key !== key) return null
+    const nl2 = buf.indexOf(0x0a, nl1 + 1)
+    const body = buf.subarray(nl2 + 1)
+    let index: Index | null = null
+    // The row index (1 MB at 10,000 experiments) is parsed only when a filter or a row needs it.
+    return { key, body, index: () => (index ??= JSON.parse(buf.subarray(nl1 + 1, nl2).toString('utf8')) as Index) }
   } catch {
     return null
   }
@@ -37,20 +47,64 @@ async function readCache(dir: string, key: string): Promise<Cache | null> {
 
 async function writeCache(dir: string, c: Cache): Promise<void> {
   const tmp = path.join(dir, `${CACHE}.${process.pid}.${randomBytes(4).toString('hex')}`)
-  await writeFile(tmp, JSON.stringify({ key: c.key, rows: c.rows }) + '\n' + c.lines.map(l => l + '\n').join(''))
+  await writeFile(tmp, Buffer.concat([Buffer.from(JSON.stringify({ key: c.key }) + '\n' + JSON.stringify(c.index()) + '\n'), c.body]))
   await rename(tmp, path.join(dir, CACHE))
 }
 
+function build(key: string, all: ReturnType<typeof experimentJson>[]): Cache {
+  const rows: Row[] = all.map(e => ({ id: e.id, status: e.status, idea: e.idea, tags: e.tags, commit: e.commit }))
+  const parts: string[] = []
+  const ends: number[] = []
+  let at = 1
+  for (const e of all) {
+    const t = JSON.stringify(e).slice(0, -1) + ',"at_head":false}'
+    at += (parts.length ? 1 : 0) + Buffer.byteLength(t)
+    ends.push(at)
+    parts.push(t)
+  }
+  const index = { rows, ends }
+  return { key, body: Buffer.from(`[${parts.join(',')}]\n`), index: () => index }
+}
+
 function select(c: Cache, o: ListOptions): Listing {
-  let idx = c.rows.map((_, i) => i)
-  if (o.status) idx = idx.filter(i => c.rows[i].status === o.status)
-  if (o.tag) idx = idx.filter(i => c.rows[i].tags.includes(o.tag!))
-  if (o.limit && o.limit > 0) idx = idx.slice(0, o.limit)
+  const whole = !o.status && !o.tag
+  const ix = () => c.index()
+  let idx: number[] | null = null
+  const pick = () => {
+    if (idx) return idx
+    const { rows } = ix()
+    let all = rows.map((_, i) => i)
+    if (o.status) all = all.filter(i => rows[i].status === o.status)
+    if (o.tag) all = all.filter(i => rows[i].tags.includes(o.tag!))
+    if (o.limit && o.limit > 0) all = all.slice(0, o.limit)
+    return (idx = all)
+  }
+  const rowText = (r: number) => {
+    const { ends } = ix()
+    return c.body.subarray(r === 0 ? 1 : ends[r - 1] + 1, ends[r]).toString('utf8')
+  }
   return {
-    length: idx.length,
-    commit: i => c.rows[idx[i]].commit,
-    text: i => c.lines[idx[i]],
-    get: i => JSON.parse(c.lines[idx[i]]) as ExperimentJson,
+    get length() { return pick().length },
+    commit: i => ix().rows[pick()[i]].commit,
+    text: (i, atHead) => { const t = rowText(pick()[i]); return atHead ? t.slice(0, -6) + 'true}' : t },
+    get: i => JSON.parse(rowText(pick()[i])) as ExperimentJson,
+    array(head) {
+      if (!whole || (o.limit && o.limit > 0 && (idx ?? pick()).length < ix().rows.length)) return null
+      if (!head) return c.body
+      // The rows at HEAD, found without the row index: the commit key is unique in a row, and escaped in any text.
+      const needle = Buffer.from(`,"commit":"${head}"`)
+      const cuts: number[] = []
+      for (let at = c.body.indexOf(needle); at >= 0; at = c.body.indexOf(needle, at + needle.length)) {
+        const end = c.body.indexOf(FALSE_END, at)
+        if (end >= 0) cuts.push(end)
+      }
+      if (!cuts.length) return c.body
+      const parts: Buffer[] = []
+      let from = 0
+      for (const end of cuts) { parts.push(c.body.subarray(from, end), TRUE_END); from = end + FALSE_END.length }
+      parts.push(c.body.subarray(from))
+      return Buffer.concat(parts)
+    },
   }
 }
 
@@ -66,11 +120,13 @@ export async function listing(lab: Lab, o: ListOptions = {}): Promise<Listing> {
   }
   const all = await listExperiments(lab, { idea: o.idea })
   const saved = o.idea ? null : await lab.store.savedIndexText()
-  const c: Cache = {
-    key: saved ? keyOf(saved) : '',
-    rows: all.map(e => ({ id: e.id, status: e.status, idea: e.idea, tags: e.tags, commit: e.commit })),
-    lines: all.map(e => JSON.stringify(experimentJson(e))),
-  }
-  if (saved) await writeCache(dir, c).catch(() => undefined)
+  const c = build(saved ? keyOf(saved) : '', all.map(experimentJson))
+  if (saved) await writeCache(dir, c).then(() => rmOld(dir)).catch(() => undefined)
   return select(c, o)
+}
+
+/** The cache file of earlier versions, removed once. */
+async function rmOld(dir: string): Promise<void> {
+  const { rm } = await import('node:fs/promises')
+  await rm(path.join(dir, OLD_CACHE), { force: true })
 }

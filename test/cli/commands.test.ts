@@ -95,6 +95,14 @@ t.test('submit snapshots without touching the worktree; log, show, diff, checkou
   t.equal(r.git('rev-parse', 'HEAD').trim(), e.commit)
   t.match((await lab(r, ['log'])).out, new RegExp(`→\\s+${e.id}`), 'log marks the experiment HEAD is at')
   t.equal((await labJson(r, ['log'])).find((x: any) => x.id === e.id).at_head, true)
+  // the cached listing is patched for HEAD by bytes: text that looks like its keys must not confuse it
+  const tricky = `,"at_head":false} ,"commit":"${e.commit}" false}`
+  await lab(r, ['note', third.id, tricky])
+  for (const pass of ['fresh', 'cached']) {
+    const all = await labJson(r, ['log', '--limit', '0'])
+    t.same(all.filter((x: any) => x.at_head).map((x: any) => x.id).sort(), all.filter((x: any) => x.commit === e.commit).map((x: any) => x.id).sort(), pass)
+    t.equal(all.find((x: any) => x.id === third.id).notes[0].text, tricky, pass)
+  }
 })
 
 t.test('cancel, tag, note, ideas, messages, status', async t => {

@@ -15,10 +15,11 @@ export async function run(ctx: Ctx, _args: string[], o: Record<string, unknown>)
   })
   const atHead = (i: number) => !!head && list.commit(i) === head
   if (o.json) {
-    const rows = Array.from({ length: list.length }, (_, i) => {
-      const t = list.text(i) // the experiment's JSON text, with at_head added without a parse
-      return `${t.slice(0, -1)},"at_head":${atHead(i)}}`
-    })
+    if (!ctx.io.isTTY) {
+      const whole = list.array(head)
+      if (whole) return ctx.io.outBytes ? ctx.io.outBytes(whole) : ctx.io.out(whole.toString('utf8'))
+    }
+    const rows = Array.from({ length: list.length }, (_, i) => list.text(i, atHead(i)))
     if (!ctx.io.isTTY) return ctx.io.out(`[${rows.join(',')}]\n`)
     return ctx.io.out(JSON.stringify(rows.map(r => JSON.parse(r)), null, 2) + '\n')
   }
