@@ -4,28 +4,16 @@ import { hostname } from 'node:os'
 import type { Lab } from '../lab/lab.ts'
 import { claimExperiment, readClaim } from '../lab/claims.ts'
 import { cancelExperiment } from '../lab/experiments.ts'
-import { artifactsDraft, chunkDraft, record, statusDraft, type StatusReport } from '../lab/runs.ts'
+import { artifactsDraft, record, statusDraft } from '../lab/runs.ts'
 import { sync } from '../lab/sync.ts'
-import { MetricBatch } from '../store/chunks.ts'
 import type { Draft } from '../store/op.ts'
 import { TERMINAL, type Experiment, type State } from '../store/state.ts'
 import type { Backend, JobPoll, JobSpec } from './backend.ts'
 import { alive } from './proc.ts'
 import { pickQueued, type QueueVerdict } from './queue.ts'
-import { maskSecrets, secretValues } from './secrets.ts'
-
-/** Largest chunk sealed at once; more pending than this seals again on the next tick. */
-export const CHUNK_BYTES = 8 * 1024 * 1024
-/** Output of one attempt recorded at most (git config lab.maxOutput): a job that floods its output cannot flood refs. */
-export const MAX_OUTPUT = 512 * 1024 * 1024
-
-/** "512m", "2g", "100k", "1048576" -> bytes. */
-export function parseBytes(text: string): number | null {
-  const m = /^(\d+(?:\.\d+)?)\s*([kmg]i?b?)?$/i.exec(text.trim())
-  if (!m) return null
-  const unit = (m[2] ?? '').toLowerCase()[0]
-  return Math.floor(Number(m[1]) * (unit === 'k' ? 1024 : unit === 'm' ? 1024 ** 2 : unit === 'g' ? 1024 ** 3 : 1))
-}
+import { secretValues } from './secrets.ts'
+import { Sealer } from './sealer.ts'
+import { MAX_OUTPUT, finalMetrics, outcome, parseBytes, sealInterval } from './rules.ts'
 
 export interface WorkerOptions {
   /** exit when nothing is queued that this worker can run and no job is running */
@@ -54,14 +42,7 @@ export interface WorkerOptions {
 
 interface Active {
   spec: JobSpec
-  outSealed: number
-  metSealed: number
-  /** metrics journal bytes read into `pending` (complete lines only), each point timed when it was read */
-  metRead: number
-  pending: MetricBatch
-  /** output bytes handed to onOutput */
-  shown: number
-  lastSeal: number
+  journal: Sealer
   reported: 'none' | 'claimed' | 'setting_up' | 'running'
   stopping: 'cancelled' | 'timed_out' | null
   stopped: Promise<void> | null
@@ -71,12 +52,6 @@ interface Active {
   claimSha: string | null
   renewedAt: number
 }
-
-/** Sealing gets less frequent as a run ages: a 10-hour run makes hundreds of chunks, not thousands. */
-export function sealInterval(ageMs: number): number {
-  return ageMs < 60_000 ? 2_000 : ageMs < 600_000 ? 5_000 : ageMs < 3_600_000 ? 15_000 : 30_000
-}
-
 
 export class Worker {
   private readonly active = new Map<string, Active>()
@@ -133,8 +108,9 @@ export class Worker {
       await this.idle()
     }
     // Detach: seal what the journals hold now; the jobs keep running and the next worker re-attaches.
-    const state = await this.lab.state()
-    for (const a of this.active.values()) await this.seal(a, state.experiments[a.spec.id], false).catch(e => this.log(`cannot seal ${a.spec.id}: ${(e as Error).message}`))
+    for (const a of this.active.values()) {
+      await a.journal.ingest(false).then(() => a.journal.seal(false)).catch(e => this.log(`cannot seal ${a.spec.id}: ${(e as Error).message}`))
+    }
     await this.maybeSync(true)
   }
 
@@ -177,24 +153,15 @@ export class Worker {
       const a = this.track(spec, e)
       const held = await readClaim(this.lab, spec.id, spec.attempt).catch(() => null)
       if (held && held.claim.writer === this.lab.identity.writer) a.claimSha = held.sha
-      this.log(`${spec.id}: re-attached (attempt ${spec.attempt}) at output byte ${a.outSealed}, metrics byte ${a.metSealed}`)
+      this.log(`${spec.id}: re-attached (attempt ${spec.attempt}) at output byte ${a.journal.outSealed}, metrics byte ${a.journal.metSealed}`)
     }
   }
 
   private track(spec: JobSpec, e: Experiment): Active {
-    let outSealed = 0
-    let metSealed = 0
-    for (const c of e.chunks) {
-      if (c.attempt !== spec.attempt) continue
-      if (c.output) outSealed = Math.max(outSealed, c.output.to)
-      if (c.metrics) metSealed = Math.max(metSealed, c.metrics.to)
-    }
-    const counts = new Map(Object.entries(e.series).map(([k, s]) => [k, s.count]))
     const runner = e.runners[spec.attempt]
     const reported = !runner ? 'none' : e.status === 'running' ? 'running' : e.status === 'setting_up' ? 'setting_up' : 'claimed'
     const a: Active = {
-      spec, outSealed, metSealed, metRead: metSealed, pending: new MetricBatch(counts), shown: outSealed,
-      lastSeal: Date.now(), reported, stopping: null, stopped: null,
+      spec, journal: new Sealer(this.lab, this.backend, spec, e, this.secrets, this.maxOutput), reported, stopping: null, stopped: null,
       gpus: spec.gpus, busy: false, claimSha: null, renewedAt: Date.now(),
     }
     this.freeGpus = this.freeGpus.filter(g => !spec.gpus.includes(g))
@@ -308,17 +275,17 @@ export class Worker {
         if (e.status === 'cancelled' || e.attempt !== attempt) this.halt(a, 'cancelled')
         else if (a.spec.timeout && Date.now() - poll.startedAt > a.spec.timeout * 1000) this.halt(a, 'timed_out')
       }
-      await this.show(a)
-      await this.ingest(a, false)
+      await a.journal.show(this.o.onOutput)
+      await a.journal.ingest(false)
       if (poll.phase === 'exited' || poll.phase === 'vanished') {
         if (a.stopped) await a.stopped
         await this.finish(a, e, poll)
-      } else if (Date.now() - a.lastSeal >= sealInterval(Date.now() - poll.startedAt) || await this.backlog(a)) {
-        await this.seal(a, e, false)
+      } else if (Date.now() - a.journal.lastSeal >= sealInterval(Date.now() - poll.startedAt) || await a.journal.backlog()) {
+        await a.journal.seal(false)
         // A fast writer: keep sealing whole chunks while they are there (bounded, so cancels are still seen).
-        for (let i = 0; i < 8 && await this.backlog(a); i++) {
-          await this.ingest(a, false)
-          await this.seal(a, e, false)
+        for (let i = 0; i < 8 && await a.journal.backlog(); i++) {
+          await a.journal.ingest(false)
+          await a.journal.seal(false)
         }
       }
     } catch (err) {
@@ -345,89 +312,18 @@ export class Worker {
     void a.stopped.then(() => this.wake?.())
   }
 
-  /** More than a chunk's worth waits in a journal: seal now rather than at the next interval. */
-  private async backlog(a: Active): Promise<boolean> {
-    const [out, met] = await Promise.all([this.backend.size(a.spec, 'output'), this.backend.size(a.spec, 'metrics')])
-    return Math.min(out, this.maxOutput) - a.outSealed >= CHUNK_BYTES || met - a.metSealed >= CHUNK_BYTES
-  }
-
-  /** Reads new complete metrics lines (all of them when final) into the pending batch, up to a chunk's worth. */
-  private async ingest(a: Active, final: boolean): Promise<void> {
-    for (;;) {
-      const room = CHUNK_BYTES - (a.metRead - a.metSealed)
-      if (room <= 0) return
-      const data = await this.backend.read(a.spec, 'metrics', a.metRead, room)
-      if (data.length === 0) return
-      let use = data.lastIndexOf(0x0a) + 1
-      // The end of a finished journal may lack its newline; a line longer than a whole chunk is cut (and is malformed).
-      if (final && data.length < room) use = data.length
-      else if (use === 0 && a.metRead === a.metSealed && data.length === room) use = data.length
-      if (use === 0) return
-      const text = data.subarray(0, use).toString('utf8')
-      const now = Date.now()
-      let start = 0
-      while (start < text.length) {
-        const nl = text.indexOf('\n', start)
-        const end = nl < 0 ? text.length : nl
-        a.pending.add(text.slice(start, end), now)
-        start = end + 1
-      }
-      a.metRead += use
-      if (use < data.length) return
-    }
-  }
-
-  private async show(a: Active): Promise<void> {
-    if (!this.o.onOutput) return
-    for (;;) {
-      const data = await this.backend.read(a.spec, 'output', a.shown, CHUNK_BYTES)
-      if (!data.length) return
-      a.shown += data.length
-      this.o.onOutput(a.spec.id, data)
-    }
-  }
-
-  /** Seals the output journal to its last complete line (all of it when final) and the pending metrics, in one write. */
-  private async seal(a: Active, e: Experiment | undefined, final: boolean, extra: Draft[] = [], summary = 'output'): Promise<void> {
-    if (!e) return
-    const { spec } = a
-    const room = Math.min(CHUNK_BYTES, this.maxOutput - a.outSealed)
-    let out = room > 0 ? await this.backend.read(spec, 'output', a.outSealed, room) : Buffer.alloc(0)
-    // Sealed at a line end (so a secret is never split between chunks), except the very end of a finished job's
-    // output and a line longer than a whole chunk.
-    if (!final || out.length >= CHUNK_BYTES) {
-      const nl = out.lastIndexOf(0x0a) + 1
-      out = nl > 0 || out.length < CHUNK_BYTES ? out.subarray(0, nl) : out
-    }
-    const batch = a.pending
-    const draft = chunkDraft(this.lab, spec.id, spec.attempt,
-      out.length ? { data: maskSecrets(Buffer.from(out), this.secrets), from: a.outSealed } : null,
-      a.metRead > a.metSealed ? { batch, from: a.metSealed, to: a.metRead } : null)
-    if (draft || extra.length) await record(this.lab, spec.id, [draft, ...extra], summary)
-    a.outSealed += out.length
-    a.metSealed = a.metRead
-    a.pending = new MetricBatch(batch.counts)
-    a.lastSeal = Date.now()
-  }
-
   /** The job ended: seal the rest, record artifacts and how it ended in one write, clean up. */
   private async finish(a: Active, e: Experiment, poll: JobPoll): Promise<void> {
     const { spec } = a
     // Seal everything (a chunk at a time) until the journals are drained; the last write carries the end.
-    for (;;) {
-      await this.ingest(a, true)
-      const out = Math.min(await this.backend.size(spec, 'output'), this.maxOutput)
-      const met = await this.backend.size(spec, 'metrics')
-      if (out - a.outSealed <= CHUNK_BYTES && met - a.metSealed <= CHUNK_BYTES) break
-      await this.seal(a, e, true)
-    }
+    await a.journal.drain()
     const outSize = await this.backend.size(spec, 'output')
     const tail = await this.backend.read(spec, 'output', Math.max(0, outSize - 65536), 65536)
-    const end = { ...this.outcome(a, e, poll, finalMetrics(tail)), output_dropped: Math.max(0, outSize - this.maxOutput) }
+    const end = { ...outcome(a.stopping, a.spec.timeout, e, poll, finalMetrics(tail)), output_dropped: Math.max(0, outSize - this.maxOutput) }
     const files = await this.backend.collect(spec).catch(() => [])
     const arts = artifactsDraft(this.lab, spec.id, spec.attempt, files)
-    await this.seal(a, e, true, [...(arts ? [arts] : []), statusDraft(spec.id, spec.attempt, end)], end.status)
-    await this.show(a)
+    await a.journal.seal(true, [...(arts ? [arts] : []), statusDraft(spec.id, spec.attempt, end)], end.status)
+    await a.journal.show(this.o.onOutput)
     await this.backend.cleanup(spec)
     this.active.delete(spec.id)
     this.freeGpus.push(...a.gpus.filter(g => !this.freeGpus.includes(g)))
@@ -437,33 +333,5 @@ export class Worker {
     if (after) this.o.onFinish?.(after)
   }
 
-  private outcome(a: Active, e: Experiment, poll: JobPoll, metrics: Record<string, number> | null): StatusReport {
-    const code = poll.exitCode
-    const base = { exit_code: code, metrics }
-    if (a.stopping === 'timed_out') return { ...base, status: 'timed_out', reason: `ran longer than its timeout of ${a.spec.timeout}s` }
-    if (a.stopping === 'cancelled' || e.status === 'cancelled') return { ...base, status: 'cancelled', reason: e.reason ?? 'cancelled' }
-    if (poll.phase === 'vanished') return { ...base, status: 'lost', reason: 'its process vanished without an exit code (was the host restarted?)' }
-    if (poll.setupFailed) return { ...base, status: 'failed', reason: `setup failed with exit code ${code}` }
-    if (code === 0) return { ...base, status: 'succeeded' }
-    const sig = code !== null && code > 128 ? signalName(code - 128) : null
-    return { ...base, status: 'failed', reason: sig ? `killed by ${sig}` : `exit code ${code}` }
-  }
-}
 
-function signalName(n: number): string {
-  const names: Record<number, string> = { 1: 'SIGHUP', 2: 'SIGINT', 6: 'SIGABRT', 9: 'SIGKILL', 11: 'SIGSEGV', 13: 'SIGPIPE', 15: 'SIGTERM' }
-  return names[n] ?? `signal ${n}`
-}
-
-/** The job's last output line, if it is a JSON object: its numeric entries are the final metrics. */
-export function finalMetrics(tail: Buffer): Record<string, number> | null {
-  const lines = tail.toString('utf8').split('\n').map(l => l.trim()).filter(Boolean)
-  const last = lines[lines.length - 1]
-  if (!last || last[0] !== '{') return null
-  try {
-    const o = JSON.parse(last) as Record<string, unknown>
-    if (typeof o !== 'object' || o === null || Array.isArray(o)) return null
-    const m = Object.fromEntries(Object.entries(o).filter(([k, v]) => typeof v === 'number' && Number.isFinite(v) && k.length <= 200).slice(0, 1000)) as Record<string, number>
-    return Object.keys(m).length ? m : null
-  } catch { return null }
 }

@@ -2,7 +2,7 @@
 import t from 'tap'
 import { parseGpus, parseNvidiaSmi } from '../../src/dispatch/gpus.ts'
 import { maskSecrets, secretValues } from '../../src/dispatch/secrets.ts'
-import { finalMetrics, sealInterval } from '../../src/dispatch/worker.ts'
+import { finalMetrics, sealInterval } from '../../src/dispatch/rules.ts'
 import { MetricBatch, decodeMetrics, mergeSummary, MAX_SERIES } from '../../src/store/chunks.ts'
 import { guessDirection, parseShortstat } from '../../src/lab/compare.ts'
 

@@ -1,7 +1,7 @@
 // git lab run -m TEXT --run CMD [submit options]: submit, run it here now, stream its output, exit with its code.
 import type { Ctx } from '../io.ts'
 import { json } from '../io.ts'
-import { withLab, text, duration, onInterrupt } from '../open.ts'
+import { withLab, duration, onInterrupt } from '../open.ts'
 import { submitOptions } from './submit.ts'
 import { submit, cancelExperiment } from '../../lab/experiments.ts'
 import { experimentJson } from '../../lab/json.ts'
