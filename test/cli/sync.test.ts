@@ -32,7 +32,7 @@ t.test('plain git push in A and git pull in B bring experiments with their code'
   t.equal(readFileSync(path.join(b.dir, 'train.py'), 'utf8'), 'print("v2")\n')
   t.equal((await lab(b, ['diff', e.id])).out.includes('+print("v2")'), true)
   // the listing cache: a repeated log is served from it, and anything fetched invalidates it
-  const cacheFile = path.join(a.dir, '.git/lab/log-cache.jsonl')
+  const cacheFile = path.join(a.dir, '.git/lab/log-cache.v2')
   const l1 = await lab(a, ['log', '--json'])
   t.ok(existsSync(cacheFile), 'log wrote its cache')
   writeFileSync(cacheFile, readFileSync(cacheFile, 'utf8').replace('try v2', 'from the cache'))
