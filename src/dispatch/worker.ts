@@ -99,7 +99,9 @@ export class Worker {
       if (this.stopRequested) break
       let verdict: QueueVerdict | null = null
       try {
-        verdict = await this.fill(await this.lab.state())
+        // What this tick read, plus this process's own writes since (the store folds those in as it writes them):
+        // a second ref listing per tick would only pick up other processes' writes a tick earlier.
+        verdict = await this.fill(this.lab.store.current?.state ?? state)
       } catch (err) {
         if (this.o.once && this.active.size === 0) throw err
         this.complain(`cannot start queued work: ${(err as Error).message}`)

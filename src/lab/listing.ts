@@ -2,7 +2,7 @@
 // The cache file is: a key line (valid for exactly one saved index), a row index line (to filter on), and the
 // body: the `log --json` array itself, every row ending in `"at_head":false}`. An unfiltered listing is the body,
 // written out as bytes, with only the rows at HEAD patched.
-import { readFile, writeFile, rename } from 'node:fs/promises'
+import { readFile, writeFile, rename, rm } from 'node:fs/promises'
 import { createHash, randomBytes } from 'node:crypto'
 import path from 'node:path'
 import type { Lab } from './lab.ts'
@@ -121,12 +121,8 @@ export async function listing(lab: Lab, o: ListOptions = {}): Promise<Listing> {
   const all = await listExperiments(lab, { idea: o.idea })
   const saved = o.idea ? null : await lab.store.savedIndexText()
   const c = build(saved ? keyOf(saved) : '', all.map(experimentJson))
-  if (saved) await writeCache(dir, c).then(() => rmOld(dir)).catch(() => undefined)
+  // (the cache file of earlier versions goes with the first write of this one)
+  if (saved) await writeCache(dir, c).then(() => rm(path.join(dir, OLD_CACHE), { force: true })).catch(() => undefined)
   return select(c, o)
 }
 
-/** The cache file of earlier versions, removed once. */
-async function rmOld(dir: string): Promise<void> {
-  const { rm } = await import('node:fs/promises')
-  await rm(path.join(dir, OLD_CACHE), { force: true })
-}
