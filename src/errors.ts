@@ -13,7 +13,10 @@ export class LabError extends Error {
 export class UsageError extends LabError { code = 'Usage'; exitCode = 2 }
 export class NotFoundError extends LabError { code = 'NotFound' }
 export class AmbiguousError extends LabError { code = 'Ambiguous' }
-export class InvalidError extends LabError { code = 'Invalid' }
+/** A value given by the user that is not valid (an option, a name, a text too long): a usage error, exit 2. */
+export class InvalidError extends LabError { code = 'Invalid'; exitCode = 2 }
+/** What is asked cannot be done with things as they are (an experiment without code, files in the way). */
+export class StateError extends LabError { code = 'State' }
 export class NotInitializedError extends LabError { code = 'NotInitialized' }
 export class NotARepoError extends LabError { code = 'NotARepo' }
 export class FormatError extends LabError { code = 'Format' }

@@ -1,4 +1,5 @@
 // Text output helpers: tables, ages, one-line summaries.
+import { safeText } from './terminal.ts'
 
 export function age(iso: string | null, now: Date): string {
   if (!iso) return '-'
@@ -16,7 +17,8 @@ export function oneLine(text: string, max = 60): string {
 
 /** Left-aligned columns; the last column is not padded. */
 export function table(rows: string[][], header?: string[]): string {
-  const all = header ? [header, ...rows] : rows
+  // Escaped here too (io.out would anyway), so a cell holding control characters is measured as it will show.
+  const all = (header ? [header, ...rows] : rows).map(r => r.map(safeText))
   if (all.length === 0) return ''
   const widths = all[0].map((_, i) => Math.max(...all.map(r => [...(r[i] ?? '')].length)))
   return all.map(r => r.map((c, i) => i === r.length - 1 ? c : c + ' '.repeat(widths[i] - [...c].length)).join('  ').trimEnd()).join('\n') + '\n'

@@ -1,5 +1,8 @@
 // What a command may touch: its streams, its directory, its environment, its clock. Tests pass their own.
-export interface IO {
+import { safeText, safeOutput } from './terminal.ts'
+
+/** The raw streams a caller hands to main(): bin.ts the process's, tests their own. */
+export interface Streams {
   out(text: string): void
   /** bytes as they are (large outputs skip a decode and re-encode); out() is used when absent */
   outBytes?(data: Buffer): void
@@ -7,11 +10,34 @@ export interface IO {
   isTTY: boolean
 }
 
+/** What commands write through: out and err show every control character escaped (records of other writers). */
+export interface IO extends Streams {
+  /** a job's own output or a diff, on stdout: colours kept, terminal control removed */
+  jobOut(text: string): void
+  /** the same on stderr (`run --json`) */
+  jobErr(text: string): void
+}
+
 export interface Ctx {
   cwd: string
   env: NodeJS.ProcessEnv
   now: () => Date
   io: IO
+}
+
+/**
+ * The one wrap main() puts on the streams, so no command can print a record's control sequences live.
+ * outBytes stays raw: only JSON built with safeJson goes through it.
+ */
+export function terminalIO(s: Streams): IO {
+  return {
+    out: text => s.out(safeText(text)),
+    ...(s.outBytes ? { outBytes: (data: Buffer) => s.outBytes!(data) } : {}),
+    err: text => s.err(safeText(text)),
+    jobOut: text => s.out(safeOutput(text)),
+    jobErr: text => s.err(safeOutput(text)),
+    isTTY: s.isTTY,
+  }
 }
 
 export const json = (io: IO, value: unknown) => io.out(JSON.stringify(value, null, io.isTTY ? 2 : undefined) + '\n')

@@ -2,7 +2,7 @@
 // This is the one place that exits the process.
 import { cac } from 'cac'
 import { LabError, UsageError } from '../errors.ts'
-import type { Ctx } from './io.ts'
+import { terminalIO, type Ctx, type Streams } from './io.ts'
 
 declare const __VERSION__: string
 export const VERSION = typeof __VERSION__ === 'string' ? __VERSION__ : '0.0.0-dev'
@@ -70,6 +70,7 @@ export function buildCli(ctx: Ctx, done: (p: Promise<number | void>) => void) {
     .option('--priority <n>', 'Higher runs first (default 0)').option('--tag <tag>', 'Tag (repeatable)')
     .option('--gpus <n>', 'GPUs it needs (default 0)').option('--depends-on <id>', 'Run after this experiment succeeds (repeatable)')
     .option('--timeout <duration>', 'Stop it after e.g. 30m, 2h').option('--no-code', 'Record no code snapshot')
+    .option('--include <path>', 'Snapshot this untracked file (or folder) even if it looks like a secret (repeatable)')
 
   submitOpts(cli.command('submit', 'Snapshot the working tree (untouched) and queue an experiment'))
     .option('--json', 'Print the experiment as JSON')
@@ -171,7 +172,9 @@ function unshield(v: unknown): unknown {
   return v
 }
 
-export async function main(argv: string[], ctx: Ctx): Promise<number> {
+/** Runs one command. Everything it prints goes through terminalIO: text from other writers never reaches a terminal live. */
+export async function main(argv: string[], raw: Omit<Ctx, 'io'> & { io: Streams }): Promise<number> {
+  const ctx: Ctx = { ...raw, io: terminalIO(raw.io) }
   let pending: Promise<number | void> | null = null
   try {
     const cli = buildCli(ctx, p => { pending = p })

@@ -5,7 +5,13 @@ import type { Ctx } from './io.ts'
 
 export async function withLab<T>(ctx: Ctx, fn: (lab: Lab) => Promise<T>): Promise<T> {
   const lab = await Lab.open({ cwd: ctx.cwd, env: ctx.env, now: ctx.now })
-  try { return await fn(lab) } finally { lab.close() }
+  try { return await fn(lab) } finally {
+    lab.close()
+    // A writer whose log this version cannot read is skipped, never fatal: say so once per command.
+    for (const [w, x] of Object.entries(lab.store.current?.ignored ?? lab.store.files.last?.ignored ?? {})) {
+      ctx.io.err(`git lab: warning: writer ${w} is skipped: ${x.reason}\n`)
+    }
+  }
 }
 
 /** Repeatable options arrive as a value or an array; numbers stay strings where text is meant. */

@@ -3,7 +3,7 @@
 import { spawn } from 'node:child_process'
 import { createHash } from 'node:crypto'
 import { createReadStream } from 'node:fs'
-import { lstat, mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises'
+import { chmod, lstat, mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises'
 import path from 'node:path'
 import type { Lab } from '../lab/lab.ts'
 import type { ArtifactFile } from '../lab/runs.ts'
@@ -45,6 +45,29 @@ const MAX_ARTIFACTS = 1000
 
 interface JobFile { spec: JobSpec; created: number }
 
+// Journals and artifacts hold whatever a job printed or wrote, secrets included: owner only, whatever the umask
+// (mkdir and open apply it; chmod does not).
+const PRIVATE_DIR = 0o700
+const PRIVATE_FILE = 0o600
+
+async function privateDir(dir: string): Promise<void> {
+  await mkdir(dir, { recursive: true, mode: PRIVATE_DIR })
+  await chmod(dir, PRIVATE_DIR)
+}
+
+/** Folders (and their journals) made by a version that left them readable by others: tightened once per process. */
+async function tightenOld(root: string, files: string[]): Promise<void> {
+  const names = await readdir(root).catch(() => null)
+  if (!names) return
+  await chmod(root, PRIVATE_DIR).catch(() => undefined)
+  await Promise.all(names.map(async n => {
+    const d = path.join(root, n)
+    if (!(await lstat(d).catch(() => null))?.isDirectory()) return
+    await chmod(d, PRIVATE_DIR).catch(() => undefined)
+    await Promise.all(files.map(f => chmod(path.join(d, f), PRIVATE_FILE).catch(() => undefined)))
+  }))
+}
+
 export class LocalBackend implements Backend {
   readonly name = 'local'
   private readonly exits = new Map<string, Promise<void>>()
@@ -54,6 +77,7 @@ export class LocalBackend implements Backend {
   constructor(readonly lab: Lab, private readonly gpuOverride: string[] | null = null) {}
 
   private dir(job: { id: string; attempt: number }) { return runDir(this.lab, job.id, job.attempt) }
+  private tightened: Promise<void> | null = null
   private key(job: { id: string; attempt: number }) { return `${job.id}.${job.attempt}` }
 
   async gpus(): Promise<string[]> {
@@ -65,8 +89,18 @@ export class LocalBackend implements Backend {
     // A half-prepared run of this attempt (a worker killed while preparing it) is started over.
     await rm(d, { recursive: true, force: true })
     this.createdAt.delete(this.key(job))
-    await mkdir(path.join(d, 'out'), { recursive: true })
-    await Promise.all([writeFile(path.join(d, OUTPUT_FILE), ''), writeFile(path.join(d, METRICS_FILE), '')])
+    this.tightened ??= Promise.all([
+      tightenOld(runsDir(this.lab), [OUTPUT_FILE, METRICS_FILE]),
+      tightenOld(path.dirname(artifactsDir(this.lab, job.id, job.attempt)), []),
+    ]).then(() => undefined)
+    await this.tightened
+    await privateDir(runsDir(this.lab))
+    await privateDir(d)
+    await privateDir(path.join(d, 'out'))
+    await Promise.all([OUTPUT_FILE, METRICS_FILE].map(async f => {
+      await writeFile(path.join(d, f), '', { mode: PRIVATE_FILE })
+      await chmod(path.join(d, f), PRIVATE_FILE)
+    }))
     await this.lock(job, true)
     await writeFile(path.join(d, 'job.json'), JSON.stringify({ spec: job, created: Date.now() } satisfies JobFile) + '\n')
     if (job.commit) await this.lab.repo.worktreeAdd(path.join(d, 'work'), job.commit)
@@ -258,7 +292,7 @@ export class LocalBackend implements Backend {
     if (this.keepOutput.delete(this.key(job))) {
       // Large artifacts stay on this host, out of git: the record names where.
       const keep = artifactsDir(this.lab, job.id, job.attempt)
-      await mkdir(path.dirname(keep), { recursive: true })
+      await privateDir(path.dirname(keep))
       await rm(keep, { recursive: true, force: true })
       await rename(path.join(d, 'out'), keep)
     }

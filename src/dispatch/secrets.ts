@@ -1,4 +1,7 @@
-// Secrets: values of the worker's environment that must never enter refs. Output is masked before it is sealed.
+// Secrets: values of the worker's environment that must never enter refs. Output and small artifacts are masked
+// before they are recorded.
+import { createHash } from 'node:crypto'
+import type { ArtifactFile } from '../lab/runs.ts'
 
 /** Names whose values are treated as secret without being listed (HF_TOKEN, WANDB_API_KEY, AWS_SECRET_ACCESS_KEY, ...). */
 export const SECRET_NAME = /(TOKEN|SECRET|PASSWORD|PASSWD|API_?KEY|ACCESS_?KEY|PRIVATE_?KEY|CREDENTIAL|AUTH)/i
@@ -28,4 +31,11 @@ export function maskSecrets(data: Buffer, secrets: Buffer[]): Buffer {
     }
   }
   return out ?? data
+}
+
+/** An artifact whose contents go into git, with secrets masked (its hash is of what is recorded). */
+export function maskArtifact(f: ArtifactFile, secrets: Buffer[]): ArtifactFile {
+  if (!f.data) return f
+  const data = maskSecrets(f.data, secrets)
+  return data === f.data ? f : { ...f, data, sha256: createHash('sha256').update(data).digest('hex') }
 }

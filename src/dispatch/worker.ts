@@ -6,12 +6,13 @@ import { claimExperiment, readClaim } from '../lab/claims.ts'
 import { cancelExperiment } from '../lab/experiments.ts'
 import { artifactsDraft, record, statusDraft } from '../lab/runs.ts'
 import { sync } from '../lab/sync.ts'
+import { checkTrust, labTrust, untrustedReason, type Trust } from '../lab/trust.ts'
 import type { Draft } from '../store/op.ts'
 import { TERMINAL, type Experiment, type State } from '../store/state.ts'
 import type { Backend, JobPoll, JobSpec } from './backend.ts'
 import { alive } from './proc.ts'
 import { pickQueued, type QueueVerdict } from './queue.ts'
-import { secretValues } from './secrets.ts'
+import { maskArtifact, secretValues } from './secrets.ts'
 import { Sealer } from './sealer.ts'
 import { MAX_OUTPUT, finalMetrics, outcome, parseBytes, sealInterval } from './rules.ts'
 
@@ -65,9 +66,13 @@ export class Worker {
   private totalGpus = 0
   private readonly secrets: Buffer[]
   private readonly maxOutput: number
+  private readonly trust: Trust
 
   constructor(readonly lab: Lab, readonly backend: Backend, readonly o: WorkerOptions = {}) {
     this.name = o.name ?? `${lab.identity.name}@${hostname()}:${process.pid}`
+    // Read once: a changed lab.trust takes effect when the worker restarts. An invalid one stops a worker before it
+    // starts (git lab run only runs this clone's own experiment, which is always trusted).
+    this.trust = o.only ? labTrust(lab) : checkTrust(labTrust(lab))
     this.secrets = secretValues(lab.env, lab.config.get('lab.secret') ?? [])
     this.maxOutput = parseBytes(lab.get('lab.maxoutput') ?? '') ?? MAX_OUTPUT
   }
@@ -174,7 +179,10 @@ export class Worker {
   /** Claims and starts what fits, in queue order. */
   private async fill(state: State): Promise<QueueVerdict> {
     const jobs = Math.max(1, this.o.jobs ?? 1)
-    const verdict = pickQueued(state, { only: this.o.only, freeGpus: this.freeGpus.length, totalGpus: this.totalGpus, skip: id => this.active.has(id) || this.recentlyLost(state.experiments[id]) })
+    const verdict = pickQueued(state, {
+      only: this.o.only, freeGpus: this.freeGpus.length, totalGpus: this.totalGpus,
+      skip: id => this.active.has(id) || this.recentlyLost(state.experiments[id]), untrusted: e => untrustedReason(this.trust, e),
+    })
     for (const [id, reason] of verdict.cancel) {
       await cancelExperiment(this.lab, id, reason).catch(() => undefined)
       this.log(`${id}: cancelled (${reason})`)
@@ -187,6 +195,11 @@ export class Worker {
     for (const [id, why] of verdict.unfit) {
       if (!this.warned.has(id)) this.log(`${id}: ${why}`)
       this.warned.add(id)
+    }
+    for (const [id, why] of verdict.untrusted) {
+      const line = `${id}: left queued: ${why}`
+      if (!this.warned.has(line)) this.log(line)
+      this.warned.add(line)
     }
     let free = this.freeGpus.length
     for (const e of verdict.ready) {
@@ -322,8 +335,13 @@ export class Worker {
     const outSize = await this.backend.size(spec, 'output')
     const tail = await this.backend.read(spec, 'output', Math.max(0, outSize - 65536), 65536)
     const end = { ...outcome(a.stopping, a.spec.timeout, e, poll, finalMetrics(tail)), output_dropped: Math.max(0, outSize - this.maxOutput) }
-    const files = await this.backend.collect(spec).catch(() => [])
-    const arts = artifactsDraft(this.lab, spec.id, spec.attempt, files)
+    // Small artifacts go into git: the same secrets as in the output are masked in them first.
+    const files = (await this.backend.collect(spec).catch(() => [])).map(f => maskArtifact(f, this.secrets))
+    const { draft: arts, unrecorded } = artifactsDraft(this.lab, spec.id, spec.attempt, files)
+    for (const u of unrecorded) {
+      const name = JSON.stringify(u.path)
+      this.log(`${spec.id}: artifact ${name.length > 160 ? `${name.slice(0, 70)}...${name.slice(-70)}` : name} not recorded: ${u.reason}`)
+    }
     await a.journal.seal(true, [...(arts ? [arts] : []), statusDraft(spec.id, spec.attempt, end)], end.status)
     await a.journal.show(this.o.onOutput)
     await this.backend.cleanup(spec)

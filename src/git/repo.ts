@@ -15,6 +15,9 @@ const EMPTY_TREES = { sha1: EMPTY_TREE, sha256: '6ef19b41225c5369f1c104d45d8d85e
 export interface RefEntry { ref: string; sha: string }
 export interface TreeEntry { mode: string; type: string; sha: string; path: string }
 export interface DiffEntry { status: string; oldSha: string; newSha: string; path: string }
+export interface SnapshotOptions { leaveOut?: string[]; include?: string[] }
+/** A snapshot's tree, and the untracked files it left out (paths from the top level). */
+export interface Snapshot { tree: string; leftOut: string[] }
 
 export class Repo {
   readonly catFile: CatFile
@@ -97,6 +100,18 @@ export class Repo {
     return r.code === 0
   }
 
+  /**
+   * True if `b` is on the first-parent chain of `a` (a itself excluded): how an append-only log grows. One process,
+   * for chains too long to walk object by object.
+   */
+  async onFirstParentChain(a: string, b: string): Promise<boolean> {
+    const r = await this.git(['rev-list', '--first-parent', '--parents', a, `^${b}`, '--'], { ok: [128] })
+    if (r.code !== 0) return false
+    const lines = r.stdout.toString().trim().split('\n')
+    const last = lines[lines.length - 1]
+    return !!last && last.split(' ')[1] === b
+  }
+
   // ---- trees ----
   async lsTree(treeish: string): Promise<TreeEntry[]> {
     const out = (await this.git(['ls-tree', '-r', '-z', '--full-tree', treeish])).stdout.toString('utf8')
@@ -149,21 +164,39 @@ export class Repo {
   /** The sha a commit with a whole tree and sha parents will have, known before it is written. */
   commitSha(spec: CommitSpec & { tree: string }): string { return commitSha(spec, this.objectFormat) }
 
+  /** The working tree as a tree object: tracked changes plus untracked files that are not ignored. */
+  async worktreeTree(): Promise<string> { return (await this.snapshotTree()).tree }
+
   /**
-   * The working tree as a tree object: tracked changes plus untracked files that are not ignored.
-   * Uses a temporary copy of the index, so the user's index, worktree, HEAD and stash are untouched.
+   * The working tree as a tree object, leaving out untracked files that match `leaveOut` (git glob pathspecs)
+   * unless `include` names them (a path from the top level, or a folder above it; '' for all). Tracked files are
+   * always snapshotted with their changes. Uses a temporary copy of the index, so the user's index, worktree, HEAD
+   * and stash are untouched.
    */
-  async worktreeTree(): Promise<string> {
-    if (!this.topLevel) throw new GitError('this repository has no working tree')
+  async snapshotTree(o: SnapshotOptions = {}): Promise<Snapshot> {
+    const top = this.topLevel
+    if (!top) throw new GitError('this repository has no working tree')
+    const globs = o.leaveOut ?? []
+    const penv = pathspecEnv(this.env)
+    // Only untracked files are matched: against a few files, not the whole index (which costs as much as the add).
+    const listing = globs.length
+      ? runGit(['ls-files', '-z', '-o', '--exclude-standard', '--', ...globs.map(g => `:(glob)${g}`)], { cwd: top, env: penv })
+      : null
+    listing?.catch(() => undefined)
     const tmpDir = path.join(this.gitDir, 'lab', 'tmp')
     await mkdir(tmpDir, { recursive: true })
     const tmpIndex = path.join(tmpDir, `index-${process.pid}-${randomBytes(4).toString('hex')}`)
     try {
       // Starting from the real index reuses its stat cache: only changed files are hashed.
       await copyFile(path.join(this.gitDir, 'index'), tmpIndex).catch(() => undefined)
-      const env = { ...this.env, GIT_INDEX_FILE: tmpIndex }
-      await runGit(['add', '-A', '--', '.'], { cwd: this.topLevel, env })
-      return (await gitText(['write-tree'], { cwd: this.topLevel, env })).trim()
+      const inc = o.include ?? []
+      const wanted = (p: string) => inc.some(i => i === '' || p === i || p.startsWith(i.endsWith('/') ? i : `${i}/`))
+      const leftOut = listing ? (await listing).stdout.toString('utf8').split('\0').filter(p => p && !wanted(p)) : []
+      const env = { ...penv, GIT_INDEX_FILE: tmpIndex }
+      // Excluded by name, a left-out file is never even hashed: no copy of a secret lands in the object store.
+      const specs = ['.', ...leftOut.map(p => `:(exclude,literal)${p}`)]
+      await runGit(['add', '-A', '--pathspec-from-file=-', '--pathspec-file-nul'], { cwd: top, env, input: specs.join('\0') })
+      return { tree: (await gitText(['write-tree'], { cwd: top, env })).trim(), leftOut }
     } finally {
       await rm(tmpIndex, { force: true })
     }
@@ -240,6 +273,13 @@ export class Repo {
   async push(remote: string, refspecs: string[]): Promise<void> {
     await this.git(['push', '--quiet', '--no-verify', remote, ...refspecs])
   }
+}
+
+/** The environment without settings that change how pathspecs read (their magic is spelled out where used). */
+function pathspecEnv(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+  const out = { ...env }
+  for (const k of ['GIT_LITERAL_PATHSPECS', 'GIT_GLOB_PATHSPECS', 'GIT_NOGLOB_PATHSPECS', 'GIT_ICASE_PATHSPECS']) delete out[k]
+  return out
 }
 
 /** Config lookup that needs no Repo, so it can run alongside Repo.open at start-up. */

@@ -3,6 +3,8 @@
 import { hostname } from 'node:os'
 import type { Lab } from './lab.ts'
 import { InvalidError, LabError } from '../errors.ts'
+import { isWriterId, remoteClaimsPrefix } from '../store/layout.ts'
+import { parseBounded } from '../store/safe-json.ts'
 
 export interface Claim {
   experiment: string
@@ -34,7 +36,7 @@ export async function claimExperiment(lab: Lab, id: string, attempt: number, o: 
   if (!/^[a-z0-9][a-z0-9_-]{2,63}$/.test(id) || !Number.isSafeInteger(attempt) || attempt < 1) throw new InvalidError(`invalid claim ${id}/${attempt}`)
   const now = lab.now()
   const claim: Claim = {
-    experiment: id, attempt, writer, worker: o.worker ?? lab.identity.name, host: hostname(), pid: process.pid,
+    experiment: id, attempt, writer, worker: (o.worker ?? lab.identity.name).slice(0, 200), host: hostname().slice(0, 255), pid: process.pid,
     time: now.toISOString(), expires_at: new Date(now.getTime() + (o.leaseSeconds ?? 120) * 1000).toISOString(),
   }
   const [sha] = await lab.repo.writeCommits([{
@@ -64,16 +66,30 @@ export async function claimExperiment(lab: Lab, id: string, attempt: number, o: 
  */
 export async function readClaim(lab: Lab, id: string, attempt: number, fetch = false): Promise<{ sha: string; claim: Claim } | null> {
   const ref = claimRef(id, attempt)
-  const tracking = lab.remote ? `refs/remotes/${lab.remote}/lab/claims/${id}/${attempt}` : null
+  const tracking = lab.remote ? `${remoteClaimsPrefix(lab.remote)}${id}/${attempt}` : null
   if (fetch && lab.remote && tracking) await lab.repo.fetch(lab.remote, [`+${ref}:${tracking}`]).catch(() => undefined)
   const candidates = [tracking, ref].filter((x): x is string => !!x)
   for (const r of candidates) {
     const obj = await lab.repo.catFile.read(`${r}:claim.json`, 64 * 1024)
     if (!obj?.data) continue
     try {
+      const claim = checkClaim(parseBounded(obj.data.toString('utf8'), 64 * 1024), id, attempt)
+      if (!claim) continue
       const sha = (await lab.repo.revParse(r))!
-      return { sha, claim: JSON.parse(obj.data.toString('utf8')) as Claim }
+      return { sha, claim }
     } catch { /* unreadable claim: try the next */ }
   }
   return null
+}
+
+/** A claim as another clone wrote it, if it is well formed and names this attempt; null otherwise. */
+export function checkClaim(o: unknown, id: string, attempt: number): Claim | null {
+  if (typeof o !== 'object' || o === null || Array.isArray(o)) return null
+  const c = o as Record<string, unknown>
+  const str = (k: string, max: number) => typeof c[k] === 'string' && (c[k] as string).length <= max
+  const ok = c.experiment === id && c.attempt === attempt && typeof c.writer === 'string' && isWriterId(c.writer) &&
+    str('worker', 200) && str('host', 255) && Number.isSafeInteger(c.pid) && str('time', 40) && str('expires_at', 40) &&
+    Number.isFinite(Date.parse(c.expires_at as string))
+  return ok ? { experiment: id, attempt, writer: c.writer as string, worker: c.worker as string, host: c.host as string,
+    pid: c.pid as number, time: c.time as string, expires_at: c.expires_at as string } : null
 }

@@ -3,6 +3,7 @@ import type { Lab } from './lab.ts'
 import { resolveId } from './ids.ts'
 import { InvalidError } from '../errors.ts'
 import type { Experiment, Objective } from '../store/state.ts'
+import { dict } from '../store/safe-json.ts'
 
 export type Direction = 'minimize' | 'maximize'
 
@@ -47,12 +48,12 @@ export async function compareExperiments(lab: Lab, ids: string[], o: { metric?: 
     code[e.id] = { vs: i === 0 ? null : first.id, ...parseShortstat(stat) }
   }))
   const names = [...new Set(exps.flatMap(e => [...Object.keys(e.metrics), ...Object.keys(e.series)]))].sort()
-  const directions: Record<string, Direction | null> = {}
-  const metrics: Comparison['metrics'] = {}
+  const directions = dict<Direction | null>()
+  const metrics: Comparison['metrics'] = dict()
   for (const m of names) {
     const dir = objective?.metric === m ? objective.direction : guessDirection(m)
     directions[m] = dir
-    metrics[m] = {}
+    metrics[m] = dict()
     for (const e of exps) {
       const sr = e.series[m]
       const fin = e.metrics[m]

@@ -4,7 +4,8 @@ import { newId } from './lab.ts'
 import { resolveId } from './ids.ts'
 import { newestFirst } from './order.ts'
 import { checkTags, checkText } from './ideas.ts'
-import { AmbiguousError, ConflictError, InvalidError, NotFoundError } from '../errors.ts'
+import { snapshotWorktree } from './snapshot.ts'
+import { AmbiguousError, ConflictError, InvalidError, NotFoundError, StateError } from '../errors.ts'
 import { STATUSES, TERMINAL, type Experiment } from '../store/state.ts'
 
 export interface SubmitOptions {
@@ -19,12 +20,28 @@ export interface SubmitOptions {
   dependsOn?: string[]
   noCode?: boolean
   timeout?: string
+  /** untracked files to snapshot even if they look like secrets (paths from the current directory) */
+  include?: string[]
 }
 
-/** "90", "90s", "15m", "2h", "1h30m", "1d" -> seconds. */
+export interface Submitted {
+  experiment: Experiment
+  /** untracked files that look like secrets, left out of the snapshot (paths from the current directory) */
+  leftOut: string[]
+}
+
+/** The longest timeout an experiment may have (what readers accept). */
+export const MAX_TIMEOUT = 10 * 365 * 86400
+
+/** "90", "90s", "15m", "2h", "1h30m", "1d" -> seconds, from 1 s to MAX_TIMEOUT. */
 export function parseDuration(text: string): number {
   const t = text.trim()
-  if (/^\d+$/.test(t)) return Number(t)
+  const s = /^\d+$/.test(t) ? Number(t) : parseUnits(text, t)
+  if (!(s >= 1 && s <= MAX_TIMEOUT)) throw new InvalidError(`invalid duration ${JSON.stringify(text)}: from 1s to ${MAX_TIMEOUT / 86400}d`)
+  return s
+}
+
+function parseUnits(text: string, t: string): number {
   const re = /(\d+(?:\.\d+)?)(d|h|m|s)/gy
   let total = 0
   let m: RegExpExecArray | null
@@ -56,7 +73,7 @@ async function resolveCode(lab: Lab, ref: string): Promise<string> {
   }
   if (id) {
     const commit = s.experiments[id].commit
-    if (!commit) throw new InvalidError(`experiment ${id} has no code`)
+    if (!commit) throw new StateError(`experiment ${id} has no code`)
     return commit
   }
   const sha = await lab.repo.revParse(`${ref}^{commit}`)
@@ -64,7 +81,7 @@ async function resolveCode(lab: Lab, ref: string): Promise<string> {
   return sha
 }
 
-export async function submit(lab: Lab, o: SubmitOptions): Promise<Experiment> {
+export async function submit(lab: Lab, o: SubmitOptions): Promise<Submitted> {
   lab.requireWriter()
   const message = checkText('message (-m)', o.message)
   const run = checkText('run command (--run)', o.run)
@@ -74,18 +91,20 @@ export async function submit(lab: Lab, o: SubmitOptions): Promise<Experiment> {
   const timeout = o.timeout === undefined ? null : parseDuration(o.timeout)
   const tags = checkTags(o.tags ?? [])
   // The snapshot and HEAD do not depend on the index: start them while it refreshes.
-  const treeP = o.noCode ? null : lab.repo.worktreeTree()
+  const treeP = o.noCode ? null : snapshotWorktree(lab, o.include)
   const headP = lab.repo.head()
   treeP?.catch(() => undefined)
   const s = await lab.state()
   const idea = o.idea ? resolveId('idea', s.ideas, o.idea) : null
   const dependsOn = [...new Set((o.dependsOn ?? []).map(d => resolveId('experiment', s.experiments, d)))]
   let commit: string | null = null
+  let leftOut: string[] = []
   let base: string | null = null
   const snapshots = []
   if (!o.noCode) {
     base = o.from ? await resolveCode(lab, o.from) : await headP
-    const tree = (await treeP)!
+    const { tree, leftOut: left } = (await treeP)!
+    leftOut = left
     if (base && (await lab.repo.treeOf(base)) === tree) commit = base
     else {
       const spec = { tree, from: base, message: `lab snapshot: ${message.split('\n')[0].slice(0, 200)}\n`, author: lab.ident() }
@@ -96,7 +115,7 @@ export async function submit(lab: Lab, o: SubmitOptions): Promise<Experiment> {
   const id = newId()
   const payload = { message, run, setup, commit, base, idea, priority, tags, depends_on: dependsOn, gpus, timeout }
   const state = await lab.write([{ type: 'experiment.queue', entity: id, payload }], `experiment ${id}: ${message}`, snapshots)
-  return state.experiments[id]
+  return { experiment: state.experiments[id], leftOut }
 }
 
 /** The commit the worktree's HEAD is at (null in a bare repository or on an unborn branch). */
@@ -123,7 +142,7 @@ export async function listExperiments(lab: Lab, o: ListOptions = {}): Promise<Ex
 export async function cancelExperiment(lab: Lab, id: string, reason?: string): Promise<Experiment> {
   const e = await getExperiment(lab, id)
   if (TERMINAL.has(e.status)) throw new ConflictError(`experiment ${e.id} already ${e.status}`)
-  const payload = { reason: reason?.trim() || `cancelled by ${lab.identity.name}` }
+  const payload = { reason: reason === undefined || !reason.trim() ? `cancelled by ${lab.identity.name}`.slice(0, 4096) : checkText('reason (--reason)', reason, 4096) }
   return (await lab.write([{ type: 'experiment.cancel', entity: e.id, payload }], `cancel ${e.id}`)).experiments[e.id]
 }
 
@@ -140,13 +159,13 @@ export async function noteExperiment(lab: Lab, id: string, text: string): Promis
 
 export async function diffExperiment(lab: Lab, id: string, opts: { stat?: boolean; color?: boolean }): Promise<string> {
   const e = await getExperiment(lab, id)
-  if (!e.commit) throw new InvalidError(`experiment ${e.id} was submitted without code`)
+  if (!e.commit) throw new StateError(`experiment ${e.id} was submitted without code`)
   return lab.repo.diff(e.base, e.commit, opts)
 }
 
 export async function checkoutExperiment(lab: Lab, id: string, force = false): Promise<Experiment> {
   const e = await getExperiment(lab, id)
-  if (!e.commit) throw new InvalidError(`experiment ${e.id} was submitted without code`)
+  if (!e.commit) throw new StateError(`experiment ${e.id} was submitted without code`)
   if (!force && !(await lab.repo.isClean())) {
     throw new ConflictError("you have local changes: submit them first ('git lab submit') or discard them with --force")
   }

@@ -6,6 +6,7 @@ import type { Lab } from './lab.ts'
 import { decodeMetrics, MetricBatch, type Series } from '../store/chunks.ts'
 import { MAX_COMPANION_BYTES } from '../store/layout.ts'
 import type { Experiment } from '../store/state.ts'
+import { dict } from '../store/safe-json.ts'
 import { FormatError } from '../errors.ts'
 
 export const runsDir = (lab: Lab) => path.join(lab.repo.commonDir, 'lab', 'runs')
@@ -62,7 +63,7 @@ export interface MetricsRead { series: Record<string, Series>; skipped: number }
 
 /** Every series of an attempt with all its points: sealed chunks, then complete lines of the local journal. */
 export async function readMetrics(lab: Lab, e: Experiment, attempt: number): Promise<MetricsRead> {
-  const series: Record<string, Series> = {}
+  const series = dict<Series>()
   const counts = new Map<string, number>()
   let sealed = 0
   let skipped = 0

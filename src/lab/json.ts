@@ -3,6 +3,13 @@ import type { Experiment, Idea, Message, Note } from '../store/state.ts'
 import type { Series } from '../store/chunks.ts'
 import type { Comparison } from './compare.ts'
 
+// What a terminal acts on: C0 but \t and \n, DEL, C1, and the bidi controls that reorder a line ("Trojan Source").
+// JSON.stringify escapes C0 but leaves DEL, C1 and bidi raw.
+export const CONTROLS = /[\x00-\x08\x0b-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/g
+export const uEscape = (c: string) => '\\u' + c.charCodeAt(0).toString(16).padStart(4, '0')
+/** JSON text made safe to print: each such character (only ever inside a string) as its \uXXXX escape, same value. */
+export const safeJson = (json: string) => json.replace(CONTROLS, uEscape)
+
 const note = (n: Note) => ({ text: n.text, author: n.author, writer: n.writer, time: n.time })
 
 export function experimentJson(e: Experiment) {
@@ -15,6 +22,12 @@ export function experimentJson(e: Experiment) {
     artifacts: e.artifacts.filter(a => a.attempt === e.attempt).map(a => ({ path: a.path, size: a.size, sha256: a.sha256, blob: a.blob, location: a.location ?? null })),
     notes: e.notes.map(note), updated_at: e.updated_at,
   }
+}
+
+/** `show --json`: the experiment, and why this clone's workers would not run it (lab.trust), else null. Not in
+ * `log --json`, whose rows are cached bytes that do not depend on this clone's config. */
+export function experimentShowJson(e: Experiment, untrustedReason: string | null) {
+  return { ...experimentJson(e), untrusted_reason: untrustedReason }
 }
 
 export function metricsJson(id: string, attempt: number, skipped: number, series: Array<[string, Series]>) {

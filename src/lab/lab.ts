@@ -7,6 +7,7 @@ import type { Draft } from '../store/op.ts'
 import type { State } from '../store/state.ts'
 import type { IndexData } from '../store/index-file.ts'
 import { NotInitializedError } from '../errors.ts'
+import { CONFIG_KEYS, labRemotesOf, migrateRemotes } from './remotes.ts'
 
 export interface LabOptions {
   cwd: string
@@ -33,7 +34,8 @@ export class Lab {
     readonly env: NodeJS.ProcessEnv,
     readonly now: () => Date,
   ) {
-    this.store = new Store(repo)
+    // Only this clone's refs and the lab remotes' fetched refs are read (a remote that stops being one stops counting).
+    this.store = new Store(repo, { remotes: () => this.labRemotes })
   }
 
   static async open(opts: LabOptions): Promise<Lab> {
@@ -41,10 +43,15 @@ export class Lab {
     // Both at once: start-up is a chain of short git processes, and this one does not depend on the other.
     const [repo, config] = await Promise.all([
       Repo.open(opts.cwd, env),
-      configMatchingAt(opts.cwd, env, '^(lab|user)\\.').catch(() => new Map<string, string[]>()),
+      configMatchingAt(opts.cwd, env, CONFIG_KEYS).catch(() => new Map<string, string[]>()),
     ])
+    // A clone set up by an earlier version: its lab refspecs and fetched lab refs move to refs/lab/remotes/ once.
+    await migrateRemotes(repo, config)
     return new Lab(repo, config, env, opts.now ?? (() => new Date()))
   }
+
+  /** The remotes whose lab records this clone reads (their fetch refspecs bring refs/lab/w/*). */
+  get labRemotes(): Set<string> { return labRemotesOf(this.config) }
 
   close(): void { this.repo.close() }
 

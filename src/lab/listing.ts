@@ -7,7 +7,7 @@ import { createHash, randomBytes } from 'node:crypto'
 import path from 'node:path'
 import type { Lab } from './lab.ts'
 import { checkStatus, listExperiments, type ListOptions } from './experiments.ts'
-import { experimentJson, type ExperimentJson } from './json.ts'
+import { experimentJson, safeJson, type ExperimentJson } from './json.ts'
 
 interface Row { id: string; status: string; idea: string | null; tags: string[]; commit: string | null }
 interface Index { rows: Row[]; /** byte offset in the body just past each row */ ends: number[] }
@@ -25,7 +25,9 @@ export interface Listing {
 
 const CACHE = 'log-cache.v2'
 const OLD_CACHE = 'log-cache.jsonl'
-const keyOf = (indexText: string) => createHash('sha1').update(indexText).digest('hex')
+// Part of the key: a body of another layout is never served (2: control characters escaped, as bytes out bypass the terminal door).
+const BODY = '2\n'
+const keyOf = (indexText: string) => createHash('sha1').update(BODY).update(indexText).digest('hex')
 // Inside a JSON string every quote is escaped, so these byte runs only ever match the keys themselves.
 const FALSE_END = Buffer.from(',"at_head":false}')
 const TRUE_END = Buffer.from(',"at_head":true}')
@@ -57,7 +59,7 @@ function build(key: string, all: ReturnType<typeof experimentJson>[]): Cache {
   const ends: number[] = []
   let at = 1
   for (const e of all) {
-    const t = JSON.stringify(e).slice(0, -1) + ',"at_head":false}'
+    const t = safeJson(JSON.stringify(e)).slice(0, -1) + ',"at_head":false}'
     at += (parts.length ? 1 : 0) + Buffer.byteLength(t)
     ends.push(at)
     parts.push(t)

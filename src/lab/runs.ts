@@ -6,6 +6,7 @@ import { ConflictError } from '../errors.ts'
 import type { Draft } from '../store/op.ts'
 import { TERMINAL, type Experiment, type Status } from '../store/state.ts'
 import type { MetricBatch } from '../store/chunks.ts'
+import { MAX_ARTIFACTS, checkArtifact } from '../store/ops/experiment-artifacts.ts'
 
 export interface StatusReport {
   status: Status
@@ -54,15 +55,27 @@ export function chunkDraft(lab: Lab, id: string, attempt: number, output: Output
 /** data: the contents (small files); location: where a large file is kept on the host that ran the job */
 export interface ArtifactFile { path: string; size: number; sha256: string; data: Buffer | null; location?: string }
 
-export function artifactsDraft(lab: Lab, id: string, attempt: number, files: ArtifactFile[]): Draft | null {
-  if (!files.length) return null
+/**
+ * The record of an attempt's artifacts. A file the record cannot hold (a path over 1024 characters, ...) is left out
+ * and named in `unrecorded`, so one odd file does not cost the others their record.
+ */
+export function artifactsDraft(lab: Lab, id: string, attempt: number, files: ArtifactFile[]):
+  { draft: Draft | null; unrecorded: Array<{ path: string; reason: string }> } {
   const attachments: Buffer[] = []
-  const list = files.map(f => {
-    if (!f.data) return { path: f.path, size: f.size, sha256: f.sha256, blob: null, location: f.location ?? null }
-    attachments.push(f.data)
-    return { path: f.path, size: f.size, sha256: f.sha256, blob: lab.repo.blobSha(f.data) }
-  })
-  return { type: 'experiment.artifacts', entity: id, payload: { attempt, files: list }, attachments }
+  const list: Array<Record<string, unknown>> = []
+  const unrecorded: Array<{ path: string; reason: string }> = []
+  for (const f of files.slice(0, MAX_ARTIFACTS)) {
+    const entry: Record<string, unknown> = f.data
+      ? { path: f.path, size: f.size, sha256: f.sha256, blob: lab.repo.blobSha(f.data) }
+      : { path: f.path, size: f.size, sha256: f.sha256, blob: null, location: f.location ?? null }
+    const why = checkArtifact(entry)
+    if (why) { unrecorded.push({ path: f.path, reason: why }); continue }
+    if (f.data) attachments.push(f.data)
+    list.push(entry)
+  }
+  for (const f of files.slice(MAX_ARTIFACTS)) unrecorded.push({ path: f.path, reason: `more than ${MAX_ARTIFACTS} files` })
+  const draft: Draft | null = list.length ? { type: 'experiment.artifacts', entity: id, payload: { attempt, files: list }, attachments } : null
+  return { draft, unrecorded }
 }
 
 /** Writes a worker's reports in one record; returns the experiment as it stands after. */

@@ -1,10 +1,11 @@
 // Sync through any git remote, the pre-push hook, status, and fsck.
 import { isDeepStrictEqual } from 'node:util'
 import type { Lab } from './lab.ts'
-import { labRefspec, isLabRemote } from './setup.ts'
+import { isLabRemote } from './setup.ts'
+import { labRefspecs } from './remotes.ts'
 import { listMessages } from './messages.ts'
 import { LabError, UsageError } from '../errors.ts'
-import { parseTrailers, writerOfRef, writerRef } from '../store/layout.ts'
+import { parseTrailers, remoteWriterRef, writerRef } from '../store/layout.ts'
 import { STATUSES } from '../store/state.ts'
 import type { IndexData } from '../store/index-file.ts'
 
@@ -25,13 +26,13 @@ export async function unpushed(lab: Lab, remote = lab.remote, given?: IndexData)
   const w = lab.identity.writer
   if (!w || !remote) return null
   const index = given ?? await lab.index()
-  return Math.max(0, (await seqAt(lab, index.refs[writerRef(w)])) - (await seqAt(lab, index.refs[`refs/remotes/${remote}/lab/w/${w}`])))
+  return Math.max(0, (await seqAt(lab, index.refs[writerRef(w)])) - (await seqAt(lab, index.refs[remoteWriterRef(remote, w)])))
 }
 
 /** Fetches every lab record from the lab remote (no push, no refresh). */
 export async function fetchLab(lab: Lab): Promise<void> {
   const r = pickRemote(lab)
-  await lab.repo.fetch(r, [labRefspec(r)])
+  await lab.repo.fetch(r, labRefspecs(r))
 }
 
 export interface SyncResult { remote: string; pushed: number; new_ops: number; writers: number }
@@ -41,7 +42,7 @@ export async function sync(lab: Lab, remote?: string): Promise<SyncResult> {
   const r = pickRemote(lab, remote)
   const before = (await lab.index()).op_count
   try {
-    await lab.repo.fetch(r, [labRefspec(r)])
+    await lab.repo.fetch(r, labRefspecs(r))
   } catch (e) {
     throw new LabError(`cannot fetch from ${r}: ${(e as Error).message}`)
   }
@@ -51,6 +52,11 @@ export async function sync(lab: Lab, remote?: string): Promise<SyncResult> {
     try {
       await lab.repo.push(r, [`${writerRef(w)}:${writerRef(w)}`])
     } catch (e) {
+      // Only this clone writes its log: a copy on the remote that is not on its chain was put there by someone else.
+      if (index.refused[remoteWriterRef(r, w)]) {
+        throw new LabError(`cannot push ${writerRef(w)} to ${r}: the remote's copy of this clone's log was rewritten by someone else (it is not read here). ` +
+          `Check who can push to ${r}, then restore it: git push --force ${r} ${writerRef(w)}`)
+      }
       throw new LabError(`cannot push to ${r}: ${(e as Error).message}`)
     }
   }
@@ -64,7 +70,7 @@ export async function hookPrePush(lab: Lab, remote: string | undefined): Promise
   // git passes the remote's name, or a URL for `git push URL`: a URL is no lab remote.
   if (!w || !remote || !(await lab.repo.revParse(writerRef(w)))) return false
   // Only remotes set up for the lab ('git lab init --remote'): a push to a public mirror carries no lab records.
-  if (!(await isLabRemote(lab, remote))) return false
+  if (!isLabRemote(lab, remote)) return false
   await lab.repo.push(remote, [`${writerRef(w)}:${writerRef(w)}`])
   return true
 }
@@ -83,18 +89,23 @@ export async function status(lab: Lab) {
     unread_messages: id.writer ? (await listMessages(lab, { unread: true })).length : 0,
     writers: Object.keys(index.chosen).length,
     unpushed_ops: await unpushed(lab, lab.remote, index),
-    problems: index.rejected.length + index.warnings.length + s.skipped.length,
+    problems: index.rejected.length + index.warnings.length + s.skipped.length + Object.keys(index.refused).length + Object.keys(index.ignored).length,
+    /** writers whose records are (partly) not read, and why */
+    writer_problems: writerProblems(index),
   }
 }
 
-/** Writers whose refs are not all on one chain (a copied .git sharing a writer id): only the chosen tip is read. */
-async function divergedWriters(lab: Lab, refs: Record<string, string>, chosen: Record<string, string>): Promise<string[]> {
+/**
+ * What keeps records from being read, one line each: refs whose log was rewritten or grew apart from the one read
+ * (that one stays in force), and writers whose log this version cannot read.
+ */
+export function writerProblems(index: IndexData): string[] {
   const out: string[] = []
-  for (const [ref, sha] of Object.entries(refs)) {
-    const w = writerOfRef(ref)!.writer
-    if (chosen[w] && sha !== chosen[w] && !(await lab.repo.isAncestor(sha, chosen[w]))) {
-      out.push(`writer ${w}: ${ref} has diverged from the log that is read (${chosen[w].slice(0, 12)}); its other records are hidden. Give one clone a new writer id: git config --unset lab.writer && git lab init`)
-    }
+  for (const [ref, r] of Object.entries(index.refused).sort(([a], [b]) => a < b ? -1 : 1)) {
+    out.push(`writer ${r.writer}: ${ref} (${r.sha.slice(0, 12)}) ${r.reason}; it is not read, the records read before stay in force`)
+  }
+  for (const [w, x] of Object.entries(index.ignored).sort(([a], [b]) => a < b ? -1 : 1)) {
+    out.push(`writer ${w}: its log is not read: ${x.reason}`)
   }
   return out
 }
@@ -102,7 +113,6 @@ async function divergedWriters(lab: Lab, refs: Record<string, string>, chosen: R
 export async function fsck(lab: Lab, opts: { rebuild?: boolean } = {}) {
   const current = await lab.index()
   const fresh = await lab.store.rebuild(!!opts.rebuild)
-  const diverged = await divergedWriters(lab, fresh.refs, fresh.chosen)
   // Chunks and artifacts are named by blob id: each must be in this repository (a partial fetch would lack them).
   const missing: string[] = []
   await Promise.all(Object.values(fresh.state.experiments).flatMap(e => [
@@ -116,7 +126,7 @@ export async function fsck(lab: Lab, opts: { rebuild?: boolean } = {}) {
     writers: Object.keys(fresh.chosen).length,
     operations: fresh.op_count,
     rejected: fresh.rejected,
-    warnings: [...fresh.warnings, ...diverged, ...missing.sort()],
+    warnings: [...fresh.warnings, ...writerProblems(fresh), ...missing.sort()],
     skipped: fresh.state.skipped,
     index_consistent: isDeepStrictEqual(current.state, fresh.state),
     rebuilt: !!opts.rebuild,

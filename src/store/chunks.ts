@@ -2,6 +2,7 @@
 // Parsing a journal line and decoding a chunk are pure, so the worker and every reader agree on the format.
 
 import type { SeriesSummary } from './state.ts'
+import { dict, parseBounded } from './safe-json.ts'
 
 export type { SeriesSummary }
 export interface Series { step: number[]; value: number[]; time: number[] }
@@ -35,7 +36,7 @@ export class MetricBatch {
     // Seconds since the epoch (as time.time() gives), kept to the millisecond.
     const time = t !== null && t > 1e8 && t < 1e10 ? Math.round(t * 1000) : nowMs
     let any = false
-    for (const key in rec) {
+    for (const key of Object.keys(rec)) {
       const v = rec[key]
       if (typeof v !== 'number' || !Number.isFinite(v) || PLACE_KEYS.has(key) || key.length > MAX_SERIES_NAME) continue
       let s = this.series.get(key)
@@ -58,13 +59,13 @@ export class MetricBatch {
   get empty(): boolean { return this.points === 0 }
 
   encode(): Buffer {
-    const series: Record<string, Series> = {}
+    const series = dict<Series>()
     for (const [k, s] of this.series) series[k] = { step: deltas(s.step), value: s.value, time: deltas(s.time) }
     return Buffer.from(JSON.stringify({ v: 1, series }) + '\n', 'utf8')
   }
 
   summary(): Record<string, SeriesSummary> {
-    const out: Record<string, SeriesSummary> = {}
+    const out = dict<SeriesSummary>()
     for (const [k, s] of this.series) {
       let min = Infinity
       let max = -Infinity
@@ -77,11 +78,13 @@ export class MetricBatch {
 
 /** A chunk's points, absolute again; throws on a chunk that is not in this format. */
 export function decodeMetrics(data: Buffer | string): Record<string, Series> {
-  const o = JSON.parse(typeof data === 'string' ? data : data.toString('utf8')) as { v?: number; series?: Record<string, Series> }
+  // A chunk nests three levels; anything deeper is not one (and must not reach a recursive walk).
+  const o = parseBounded(typeof data === 'string' ? data : data.toString('utf8'), Infinity, 4) as { v?: number; series?: Record<string, Series> }
   if (o?.v !== 1 || typeof o.series !== 'object' || o.series === null) throw new Error('not a metric chunk of format 1')
-  const out: Record<string, Series> = {}
+  const out = dict<Series>()
   for (const [k, s] of Object.entries(o.series)) {
     if (!Array.isArray(s?.step) || !Array.isArray(s.value) || !Array.isArray(s.time)) continue
+    if (![s.step, s.value, s.time].every(xs => xs.every(x => typeof x === 'number' && Number.isFinite(x)))) continue
     const n = Math.min(s.step.length, s.value.length, s.time.length)
     out[k] = { step: undelta(s.step.slice(0, n)), value: s.value.slice(0, n), time: undelta(s.time.slice(0, n)) }
   }

@@ -7,12 +7,13 @@ import { randomBytes } from 'node:crypto'
 import { compareOps, type Op } from './op.ts'
 import { applyOps } from './fold.ts'
 import type { State } from './state.ts'
-import { emptyState } from './state.ts'
+import { emptyState, reviveState } from './state.ts'
+import { dict, toDict } from './safe-json.ts'
 import type { Rejected, WriterCursor } from './fold.ts'
 
 import { KINDS } from './ops/index.ts'
 
-export const INDEX_VERSION = 4
+export const INDEX_VERSION = 5
 /** Op-log bytes past the snapshot after which the next save writes a new snapshot. */
 export const SNAPSHOT_EVERY = 256 * 1024
 /** An index made by a version that knew other operation kinds may have skipped ops this one can read. */
@@ -26,6 +27,10 @@ export interface IndexData {
   /** writer -> the tip whose tree was folded */
   chosen: Record<string, string>
   cursors: Record<string, WriterCursor>
+  /** refs whose tip is not read: a rewritten or diverged log (ref -> its writer, its sha, why) */
+  refused: Record<string, Refusal>
+  /** writers whose log is not read at all (a format this version cannot read, or none): writer -> tip seen, why */
+  ignored: Record<string, { tip: string; reason: string }>
   /** fold position of the last applied operation */
   max_key: [number, string, number] | null
   /** valid operations folded */
@@ -42,10 +47,18 @@ export interface IndexData {
   state: State
 }
 
+export interface Refusal { writer: string; sha: string; reason: string }
+
 export const emptyIndex = (): IndexData => ({
-  version: INDEX_VERSION, kinds: KINDS_KEY, refs: {}, chosen: {}, cursors: {}, max_key: null, op_count: 0, rejected: [], warnings: [],
+  version: INDEX_VERSION, kinds: KINDS_KEY, refs: dict(), chosen: dict(), cursors: dict(), refused: dict(), ignored: dict(),
+  max_key: null, op_count: 0, rejected: [], warnings: [],
   ops_file: null, ops_bytes: 0, state_file: null, state_at: 0, state_key: null, state: emptyState(),
 })
+
+/** Maps keyed by writer ids or ref names get no prototype back after parsing (a writer may be named `constructor`). */
+function reviveMeta(m: IndexData): IndexData {
+  return { ...m, refs: toDict(m.refs), chosen: toDict(m.chosen), cursors: toDict(m.cursors), refused: toDict(m.refused), ignored: toDict(m.ignored) }
+}
 
 const after = (op: Op, key: [number, string, number] | null) =>
   !key || compareOps(op, { lamport: key[0], writer: key[1], seq: key[2] } as Op) > 0
@@ -53,6 +66,9 @@ const after = (op: Op, key: [number, string, number] | null) =>
 const rand = () => randomBytes(6).toString('hex')
 
 export class IndexFiles {
+  /** the index.json last read or written by this process (without the state) */
+  last: IndexData | null = null
+
   constructor(readonly dir: string) {}
 
   /** The raw text of index.json and its parse, without the state: enough to tell whether anything changed. */
@@ -60,7 +76,9 @@ export class IndexFiles {
     try {
       const text = await readFile(path.join(this.dir, 'index.json'), 'utf8')
       const meta = JSON.parse(text) as IndexData
-      return meta.version === INDEX_VERSION && meta.kinds === KINDS_KEY && meta.state_file ? { text, meta } : null
+      if (meta.version !== INDEX_VERSION || meta.kinds !== KINDS_KEY || !meta.state_file) return null
+      this.last = reviveMeta(meta)
+      return { text, meta: this.last }
     } catch {
       return null
     }
@@ -68,9 +86,10 @@ export class IndexFiles {
 
   async load(): Promise<IndexData | null> {
     try {
-      const meta = JSON.parse(await readFile(path.join(this.dir, 'index.json'), 'utf8')) as IndexData
-      if (meta.version !== INDEX_VERSION || meta.kinds !== KINDS_KEY || !meta.state_file) return null
-      const state = JSON.parse(await readFile(path.join(this.dir, meta.state_file), 'utf8')) as State
+      const raw = JSON.parse(await readFile(path.join(this.dir, 'index.json'), 'utf8')) as IndexData
+      if (raw.version !== INDEX_VERSION || raw.kinds !== KINDS_KEY || !raw.state_file) return null
+      const meta = this.last = reviveMeta(raw)
+      const state = reviveState(JSON.parse(await readFile(path.join(this.dir, meta.state_file!), 'utf8')) as State)
       if (meta.ops_bytes > meta.state_at) {
         // The tail: ops applied in order since the snapshot. Lines this index does not cover (another process's
         // appends, duplicates) are filtered exactly as a refold filters them.
@@ -99,6 +118,7 @@ export class IndexFiles {
     const { state, ...meta } = index
     void state
     await this.writeAtomic('index.json', JSON.stringify(meta))
+    this.last = index
   }
 
   private async writeAtomic(name: string, text: string): Promise<void> {

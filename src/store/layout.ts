@@ -1,7 +1,14 @@
 // Where things live in refs and in a writer's tree; the format version this code reads and writes.
 export const FORMAT = 1
 export const LOCAL_WRITER_PREFIX = 'refs/lab/w/'
-export const WRITER_REF_PATTERNS = ['refs/lab/w/', 'refs/remotes/**/lab/w/*']
+/**
+ * Lab refs fetched from a lab remote R live under refs/lab/remotes/R/: no branch or tag name can collide with them,
+ * plain fetches of branches never touch them, and only the refspecs `git lab init` sets write there.
+ */
+export const REMOTES_PREFIX = 'refs/lab/remotes/'
+/** A writer's tip this clone has read, pinned when no other ref holds it (its log was rewritten on a remote). */
+export const KEPT_PREFIX = 'refs/lab/kept/'
+export const WRITER_REF_PATTERNS = ['refs/lab/w/', 'refs/lab/remotes/**/w/*', 'refs/lab/kept/']
 export const FORMAT_PATH = 'format'
 /** Largest operation file read; anything bigger is skipped and reported. */
 export const MAX_OP_BYTES = 256 * 1024
@@ -11,12 +18,19 @@ export const isWriterId = (w: string) => WRITER_RE.test(w)
 
 export const writerRef = (writer: string) => LOCAL_WRITER_PREFIX + writer
 
-/** refs/lab/w/W or refs/remotes/R/lab/w/W -> W (null for anything else). */
-export function writerOfRef(ref: string): { writer: string; remote: string | null } | null {
+export const keptRef = (writer: string) => KEPT_PREFIX + writer
+export const remoteWriterRef = (remote: string, writer: string) => `${REMOTES_PREFIX}${remote}/w/${writer}`
+export const remoteClaimsPrefix = (remote: string) => `${REMOTES_PREFIX}${remote}/claims/`
+
+export type RefKind = 'local' | 'remote' | 'kept'
+/** refs/lab/w/W, refs/lab/remotes/R/w/W or refs/lab/kept/W -> W and where it comes from (null for anything else). */
+export function writerOfRef(ref: string): { writer: string; remote: string | null; kind: RefKind } | null {
   let m = /^refs\/lab\/w\/([^/]+)$/.exec(ref)
-  if (m) return isWriterId(m[1]) ? { writer: m[1], remote: null } : null
-  m = /^refs\/remotes\/(.+)\/lab\/w\/([^/]+)$/.exec(ref)
-  if (m) return isWriterId(m[2]) ? { writer: m[2], remote: m[1] } : null
+  if (m) return isWriterId(m[1]) ? { writer: m[1], remote: null, kind: 'local' } : null
+  m = /^refs\/lab\/kept\/([^/]+)$/.exec(ref)
+  if (m) return isWriterId(m[1]) ? { writer: m[1], remote: null, kind: 'kept' } : null
+  m = /^refs\/lab\/remotes\/(.+)\/w\/([^/]+)$/.exec(ref)
+  if (m) return isWriterId(m[2]) ? { writer: m[2], remote: m[1], kind: 'remote' } : null
   return null
 }
 

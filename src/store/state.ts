@@ -1,4 +1,5 @@
 // The folded state of a lab: what every clone with the same operations computes identically.
+import { dict, toDict } from './safe-json.ts'
 
 export const STATUSES = ['queued', 'claimed', 'setting_up', 'running', 'succeeded', 'failed', 'cancelled', 'timed_out', 'lost'] as const
 export type Status = typeof STATUSES[number]
@@ -96,6 +97,19 @@ export interface State {
   max_lamport: number
 }
 
+// Every map keyed by a name another writer chose (entity ids, metric names, attempts) has no prototype: an id such as
+// `constructor` or a metric named `__proto__` or `toString` is an ordinary key.
 export const emptyState = (): State => ({
-  experiments: {}, ideas: {}, messages: {}, config: { objective: null }, skipped: [], max_lamport: 0,
+  experiments: dict(), ideas: dict(), messages: dict(), config: { objective: null }, skipped: [], max_lamport: 0,
 })
+
+/** A state read back from JSON, with its maps made prototype-free again. */
+export function reviveState(s: State): State {
+  for (const e of Object.values(s.experiments)) {
+    e.metrics = toDict(e.metrics)
+    e.final_metrics = e.final_metrics ? toDict(e.final_metrics) : null
+    e.series = toDict(e.series)
+    e.runners = toDict(e.runners)
+  }
+  return { ...s, experiments: toDict(s.experiments), ideas: toDict(s.ideas), messages: toDict(s.messages) }
+}

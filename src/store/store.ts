@@ -2,11 +2,16 @@
 import path from 'node:path'
 import type { Repo } from '../git/repo.ts'
 import type { CommitSpec, Ident } from '../git/fast-import.ts'
-import { ConflictError, FormatError } from '../errors.ts'
-import { FORMAT, FORMAT_PATH, MAX_OP_BYTES, WRITER_REF_PATTERNS, commitMessage, companionPath, isCompanionPath, opPath, parseTrailers, seqOfPath, writerOfRef, writerRef } from './layout.ts'
-import { applyOps, checkWriterOps, fold, type WriterCursor } from './fold.ts'
+import { ConflictError, FormatError, InvalidError } from '../errors.ts'
+import {
+  FORMAT, FORMAT_PATH, MAX_COMPANION_BYTES, MAX_OP_BYTES, WRITER_REF_PATTERNS, commitMessage, companionPath, isCompanionPath,
+  isWriterId, keptRef, opPath, parseTrailers, seqOfPath, writerOfRef, writerRef,
+} from './layout.ts'
+import { applyOps, checkOp, checkWriterOps, fold, type WriterCursor } from './fold.ts'
 import { compareOps, opId, type Draft, type Op } from './op.ts'
 import { IndexFiles, emptyIndex, type IndexData } from './index-file.ts'
+import { JsonLimitError, MAX_JSON_DEPTH, dict, jsonDepth, parseBounded, toDict } from './safe-json.ts'
+import { Tips, type Pick, type RefEntry } from './tips.ts'
 
 class Rebuild extends Error {}
 
@@ -21,12 +26,19 @@ export interface AppendOptions {
   summary: string
 }
 
+export interface StoreOptions {
+  /** the lab remotes: refs fetched from any other remote are not read (default: every remote's) */
+  remotes?: () => ReadonlySet<string>
+}
+
 export class Store {
   readonly files: IndexFiles
   private index: IndexData | null = null
+  private readonly tips: Tips
 
-  constructor(readonly repo: Repo) {
+  constructor(readonly repo: Repo, private readonly opts: StoreOptions = {}) {
     this.files = new IndexFiles(path.join(repo.commonDir, 'lab'))
+    this.tips = new Tips(repo)
   }
 
   /** The index as this process last saw or wrote it (no ref listing). */
@@ -54,8 +66,13 @@ export class Store {
   }
 
   async writerRefs(): Promise<Record<string, string>> {
-    const refs: Record<string, string> = {}
-    for (const { ref, sha } of await this.repo.forEachRef(WRITER_REF_PATTERNS)) if (writerOfRef(ref)) refs[ref] = sha
+    const remotes = this.opts.remotes?.()
+    const refs = dict<string>()
+    for (const { ref, sha } of await this.repo.forEachRef(WRITER_REF_PATTERNS)) {
+      const w = writerOfRef(ref)
+      // refs/lab/remotes/R/ of a remote that is no lab remote (any more) holds nothing this clone reads.
+      if (w && !(w.kind === 'remote' && remotes && !remotes.has(w.remote!))) refs[ref] = sha
+    }
     return refs
   }
 
@@ -77,7 +94,7 @@ export class Store {
 
   private async update(prev: IndexData, refs: Record<string, string>, fresh: boolean, save = true): Promise<IndexData> {
     try {
-      const next = await this.fold(prev, refs, fresh)
+      const next = await this.fold(prev, refs, fresh, save)
       if (save) await this.files.save(next)
       if (save && fresh) await this.files.prune(next)
       return next
@@ -87,69 +104,86 @@ export class Store {
     }
   }
 
-  private async chooseTips(refs: Record<string, string>): Promise<Record<string, string>> {
-    const tips = new Map<string, Set<string>>()
+  private async fold(prev: IndexData, refs: Record<string, string>, fresh: boolean, save: boolean): Promise<IndexData> {
+    const byWriter = new Map<string, RefEntry[]>()
     for (const [ref, sha] of Object.entries(refs)) {
-      const w = writerOfRef(ref)!.writer
-      if (!tips.has(w)) tips.set(w, new Set())
-      tips.get(w)!.add(sha)
+      const { writer, kind } = writerOfRef(ref)!
+      if (!byWriter.has(writer)) byWriter.set(writer, [])
+      byWriter.get(writer)!.push({ ref, sha, kind })
     }
-    const chosen: Record<string, string> = {}
-    await Promise.all([...tips].map(async ([w, shas]) => {
-      if (shas.size === 1) { chosen[w] = [...shas][0]; return }
-      // A writer's refs are points on one chain: the furthest one holds every op. Ties break by sha, so every clone agrees.
-      const ranked = await Promise.all([...shas].map(async sha => {
-        const c = await this.repo.catFile.read(sha, 1 << 20)
-        return { sha, seq: parseTrailers(c?.data?.toString('utf8') ?? '')?.seq ?? -1 }
-      }))
-      ranked.sort((a, b) => b.seq - a.seq || (a.sha < b.sha ? -1 : 1))
-      chosen[w] = ranked[0].sha
-    }))
-    return chosen
-  }
+    if (Object.keys(prev.chosen).some(w => !byWriter.has(w))) throw new Rebuild() // a writer's refs vanished
+    const before = new Map<string, number>()
+    for (const ref of Object.keys(prev.refs)) before.set(writerOfRef(ref)!.writer, (before.get(writerOfRef(ref)!.writer) ?? 0) + 1)
+    const writers = [...byWriter].filter(([w, es]) => fresh || es.length !== before.get(w) || es.some(e => prev.refs[e.ref] !== e.sha)).map(([w]) => w)
+    const moving = new Set(writers)
+    const next: IndexData = {
+      ...prev, refs: toDict(refs), chosen: toDict(prev.chosen), cursors: toDict(prev.cursors), refused: dict(), ignored: dict(),
+    }
+    for (const [w, v] of Object.entries(prev.ignored)) if (byWriter.has(w) && !moving.has(w)) next.ignored[w] = v
+    for (const [ref, r] of Object.entries(prev.refused)) if (!moving.has(r.writer) && ref in next.refs) next.refused[ref] = r
 
-  private async fold(prev: IndexData, refs: Record<string, string>, fresh: boolean): Promise<IndexData> {
-    const chosen = await this.chooseTips(refs)
-    if (Object.keys(prev.chosen).some(w => !chosen[w])) throw new Rebuild()
-    const changed = Object.keys(chosen).filter(w => chosen[w] !== prev.chosen[w])
-    const known = changed.filter(w => prev.chosen[w])
-    const diffs = await this.repo.diffCommits(known.map(w => [chosen[w], prev.chosen[w]]))
-    const next: IndexData = { ...prev, refs, chosen: { ...prev.chosen }, cursors: { ...prev.cursors } }
+    const picks = new Map<string, Pick>()
+    await Promise.all(writers.map(async w => {
+      const p = await this.tips.pick(w, byWriter.get(w)!, prev, fresh)
+      if (!p) throw new Rebuild() // the tip read before is gone: read what there is
+      for (const [ref, r] of p.refused) next.refused[ref] = r
+      picks.set(w, p)
+    }))
+    // What each writer added: a diff from the tip read before (building from nothing: its floor's whole tree, then
+    // a diff from the floor). Anything but added files means the log was rewritten: that tip is refused.
+    const known = (w: string) => !fresh && !!prev.chosen[w]
+    const base = (w: string) => known(w) ? prev.chosen[w] : picks.get(w)!.floor
+    const pairs = writers.filter(w => base(w) && base(w) !== picks.get(w)!.tip).map(w => [picks.get(w)!.tip, base(w)!] as [string, string])
+    const diffs = await this.repo.diffCommits(pairs)
     const blobs: Array<{ writer: string; seq: number; sha: string }> = []
-    const ignored = new Set<string>()
-    await Promise.all(changed.map(async w => {
-      const isNew = !prev.chosen[w]
-      const entries = isNew
-        ? (await this.repo.lsTree(chosen[w])).map(e => ({ status: 'A', path: e.path, newSha: e.sha, type: e.type }))
-        : (diffs.get(chosen[w]) ?? []).map(e => ({ ...e, type: 'blob' }))
-      let format = false
-      const mine: typeof blobs = []
+    const read = new Set<string>()
+    await Promise.all(writers.map(async w => {
+      const pick = picks.get(w)!
+      const from = base(w)
+      const whole = !known(w)
+      let entries: Array<{ status: string; path: string; newSha: string; type: string }> = whole
+        ? (await this.repo.lsTree(from ?? pick.tip)).map(e => ({ status: 'A', path: e.path, newSha: e.sha, type: e.type }))
+        : []
+      if (from && from !== pick.tip) {
+        const added = diffs.get(pick.tip) ?? []
+        if (added.some(e => e.status !== 'A' || (e.path === FORMAT_PATH && !whole))) {
+          for (const e of byWriter.get(w)!.filter(e => e.sha === pick.tip)) {
+            next.refused[e.ref] = { writer: w, sha: pick.tip, reason: `changes or deletes records it wrote before (${from.slice(0, 12)}): rewritten` }
+          }
+          pick.tip = from
+        } else entries = [...entries, ...added.map(e => ({ ...e, type: 'blob' }))]
+      }
+      if (!whole && pick.tip === prev.chosen[w]) return // only where its refs point changed
+      if (whole) {
+        const format = entries.find(e => e.path === FORMAT_PATH)
+        const why = format ? await this.checkFormat(format.newSha) : 'it has no format entry'
+        if (why) { next.ignored[w] = { tip: pick.tip, reason: why }; return }
+      }
       for (const e of entries) {
-        if (e.status !== 'A') throw new Rebuild() // a writer's log only grows; anything else is re-read whole
-        if (e.path === FORMAT_PATH) { format = true; await this.checkFormat(w, e.newSha); continue }
+        if (e.path === FORMAT_PATH) continue
         if (isCompanionPath(e.path) && e.type === 'blob') continue // read on demand, by the blob id its operation names
         const seq = seqOfPath(e.path)
         if (seq === null || e.type !== 'blob') { next.warnings = [...next.warnings, `writer ${w}: unexpected path ${JSON.stringify(e.path).slice(0, 200)} ignored`]; continue }
-        if (seq <= (prev.cursors[w]?.last_seq ?? 0)) throw new Rebuild()
-        mine.push({ writer: w, seq, sha: e.newSha })
+        if (!whole && seq <= (prev.cursors[w]?.last_seq ?? 0)) throw new Rebuild()
+        blobs.push({ writer: w, seq, sha: e.newSha })
       }
-      if (isNew && !format) {
-        next.warnings = [...next.warnings, `writer ${w}: no format entry; its log is ignored`]
-        ignored.add(w)
-        return
-      }
-      blobs.push(...mine)
+      read.add(w)
     }))
-    const items = new Map<string, Array<{ seq: number; json: unknown }>>()
+    const items = new Map<string, Array<{ seq: number; json: unknown; error?: string }>>()
     const rejected = [...prev.rejected]
     await Promise.all(blobs.map(async b => {
       const obj = await this.repo.catFile.read(b.sha, MAX_OP_BYTES)
       let json: unknown
-      if (!obj || obj.type !== 'blob') json = undefined
+      let error: string | undefined
+      if (!obj || obj.type !== 'blob') error = 'not a blob'
       else if (!obj.data) { rejected.push({ writer: b.writer, seq: b.seq, reason: `operation of ${obj.size} bytes is too large` }); return }
-      else { try { json = JSON.parse(obj.data.toString('utf8')) } catch { json = 'invalid JSON' } }
+      else {
+        try { json = parseBounded(obj.data.toString('utf8'), MAX_OP_BYTES) } catch (e) {
+          error = e instanceof JsonLimitError ? `JSON ${e.message}` : 'invalid JSON'
+        }
+      }
       if (!items.has(b.writer)) items.set(b.writer, [])
-      items.get(b.writer)!.push({ seq: b.seq, json })
+      items.get(b.writer)!.push({ seq: b.seq, json, error })
     }))
     const newOps: Op[] = []
     for (const w of [...items.keys()].sort()) {
@@ -158,13 +192,33 @@ export class Store {
       rejected.push(...r.rejected)
       next.cursors[w] = r.cursor
     }
-    // A writer without a format entry is not recorded as read, so it is looked at whole again next time.
-    for (const w of changed) if (!ignored.has(w)) next.chosen[w] = chosen[w]
+    // A writer whose log is not read is not recorded as read, so it is looked at whole again when its refs move.
+    for (const w of writers) if (read.has(w)) next.chosen[w] = picks.get(w)!.tip
+    if (save) await this.pinTips(next, byWriter, writers)
     next.rejected = rejected.sort((a, b) => a.writer < b.writer ? -1 : a.writer > b.writer ? 1 : a.seq - b.seq)
     next.warnings = [...new Set(next.warnings)].sort()
     newOps.sort(compareOps)
     await this.applyNew(next, prev, newOps, fresh)
     return next
+  }
+
+  /**
+   * Keeps each writer's read tip reachable and in force: refs/lab/kept/W holds it while no other ref does, or while
+   * another ref of W is refused (so a rebuild starts from it too and reads what the incremental index read).
+   */
+  private async pinTips(next: IndexData, byWriter: Map<string, RefEntry[]>, writers: string[]): Promise<void> {
+    await Promise.all(writers.map(async w => {
+      const tip = next.chosen[w]
+      const es = byWriter.get(w)!
+      const kept = es.find(e => e.kind === 'kept')?.sha ?? null
+      const need = !!tip && (!es.some(e => e.kind !== 'kept' && e.sha === tip) || es.some(e => next.refused[e.ref]))
+      const ref = keptRef(w)
+      if (need && kept !== tip) {
+        if (await this.repo.updateRef(ref, tip, kept)) next.refs[ref] = tip
+      } else if (!need && kept) {
+        await this.repo.deleteRef(ref, kept).then(() => { delete next.refs[ref] }, () => undefined)
+      }
+    }))
   }
 
   private async applyNew(next: IndexData, prev: IndexData, newOps: Op[], fresh: boolean): Promise<void> {
@@ -190,11 +244,13 @@ export class Store {
     await this.files.appendOps(next, newOps, false)
   }
 
-  private async checkFormat(writer: string, sha: string): Promise<void> {
+  /** Why a writer's format entry keeps its log from being read (null: this version reads it). */
+  private async checkFormat(sha: string): Promise<string | null> {
     const obj = await this.repo.catFile.read(sha, 64)
-    const v = Number(obj?.data?.toString('utf8').trim())
-    if (!Number.isInteger(v) || v < 1) throw new FormatError(`writer ${writer}: unreadable lab format entry`)
-    if (v > FORMAT) throw new FormatError(`writer ${writer} uses lab format ${v}; this git-lab reads format ${FORMAT}: upgrade git-lab`)
+    const text = obj?.type === 'blob' ? obj.data?.toString('utf8').trim() ?? '' : ''
+    if (!/^\d{1,9}$/.test(text) || Number(text) < 1) return `its lab format entry is unreadable (${JSON.stringify(text.slice(0, 20))})`
+    if (Number(text) > FORMAT) return `it uses lab format ${Number(text)}; this git-lab reads format ${FORMAT}: upgrade git-lab to read it`
+    return null
   }
 
   /**
@@ -203,6 +259,7 @@ export class Store {
    */
   async append(drafts: Draft[], opts: AppendOptions): Promise<Op[]> {
     const ref = writerRef(opts.writer)
+    checkDrafts(drafts, opts)
     // The index this command already refreshed is good enough to try: compare-and-swap catches a stale one.
     let index = this.index ?? await this.refresh()
     const bigBlobs = new Map<Buffer, { sha: string }>()
@@ -211,8 +268,8 @@ export class Store {
     }))
     for (let attempt = 0; attempt < 100; attempt++) {
       const old = index.refs[ref] ?? null
-      // No local ref but this writer's log exists on a remote (a re-clone keeping its writer id): continue it.
-      const parent = old ?? index.chosen[opts.writer] ?? null
+      // The log as read: the local ref, or further on where a remote holds more of it (a re-clone keeping its writer id).
+      const parent = index.chosen[opts.writer] ?? old
       const cursor = await this.cursorOf(index, opts.writer, parent)
       const base = Math.max(index.state.max_lamport, cursor.last_lamport)
       const time = opts.author.when.toISOString()
@@ -256,7 +313,9 @@ export class Store {
   private async afterWrite(index: IndexData, ref: string, parent: string | null, tip: string, ops: Op[]): Promise<void> {
     const w = ops[0].writer
     if ((index.chosen[w] ?? null) !== parent) { await this.refresh(); return }
-    const next: IndexData = { ...index, refs: { ...index.refs, [ref]: tip }, chosen: { ...index.chosen, [w]: tip }, cursors: { ...index.cursors } }
+    const next: IndexData = { ...index, refs: toDict(index.refs), chosen: toDict(index.chosen), cursors: toDict(index.cursors) }
+    next.refs[ref] = tip
+    next.chosen[w] = tip
     const r = checkWriterOps(index.cursors[w] ?? { last_seq: 0, last_lamport: 0 }, w, ops.map(op => ({ seq: op.seq, json: op })))
     next.cursors[w] = r.cursor
     next.rejected = [...index.rejected, ...r.rejected]
@@ -264,6 +323,27 @@ export class Store {
     await this.files.save(next)
     this.index = next
   }
+}
+
+/**
+ * What a command is about to write passes the validation every reader applies, before any object is written: an
+ * invalid value is refused with its reason and nothing lands in the log that every clone would reject.
+ */
+function checkDrafts(drafts: Draft[], opts: AppendOptions): void {
+  if (drafts.length === 0) throw new Error('nothing to write')
+  if (!isWriterId(opts.writer)) throw new InvalidError(`invalid writer id ${JSON.stringify(opts.writer)} (lab.writer)`)
+  drafts.forEach((d, i) => {
+    const op = {
+      v: 1, id: opId(opts.writer, i + 1), type: d.type, entity: d.entity, lamport: i + 1, writer: opts.writer, seq: i + 1,
+      time: opts.author.when.toISOString(), author: `${opts.author.name} <${opts.author.email}>`, payload: d.payload,
+    }
+    const text = JSON.stringify(op)
+    const why = checkOp(JSON.parse(text), opts.writer, i + 1) ??
+      (Buffer.byteLength(text) + 32 > MAX_OP_BYTES ? `larger than ${MAX_OP_BYTES / 1024} KiB` : null) ??
+      (jsonDepth(text, MAX_JSON_DEPTH) > MAX_JSON_DEPTH ? `nested deeper than ${MAX_JSON_DEPTH} levels` : null) ??
+      ((d.attachments ?? []).some(a => a.length > MAX_COMPANION_BYTES) ? `an attachment is larger than ${MAX_COMPANION_BYTES >> 20} MiB` : null)
+    if (why) throw new InvalidError(`cannot record ${d.type} ${d.entity}: ${why.replace(/^invalid [a-z.]+: /, '')}`)
+  })
 }
 
 const keyOp = (k: [number, string, number]) => ({ lamport: k[0], writer: k[1], seq: k[2] }) as Op

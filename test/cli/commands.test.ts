@@ -21,14 +21,17 @@ t.test('init is idempotent, records the objective, installs hooks chaining an ex
   t.same(again.objective, first.objective)
   const text = await lab(r, ['init'])
   t.match(text.out, /Reinitialized git lab: writer [0-9a-f]{8}\nNo remote yet/)
-  t.equal((await lab(r, ['init', '--objective', 'acc'])).code, 1)
+  t.equal((await lab(r, ['init', '--objective', 'acc'])).code, 2)
   t.equal((await lab(r, ['init', '--minimize', '--maximize'])).code, 2)
   t.match((await lab(r, ['init', '--remote', 'nope'])).err, /no remote named "nope"/)
-  // core.hooksPath is respected
+  // core.hooksPath is respected: a folder outside the work tree gets the hook; one inside is the project's, left alone
   const h = makeRepo(t)
-  h.git('config', 'core.hooksPath', 'myhooks')
+  h.git('config', 'core.hooksPath', path.join(h.home, 'hooks'))
   await lab(h, ['init'])
-  t.ok(existsSync(path.join(h.dir, 'myhooks/pre-push')))
+  t.ok(existsSync(path.join(h.home, 'hooks/pre-push')))
+  h.git('config', 'core.hooksPath', 'myhooks')
+  t.match((await labJson(h, ['init'])).hook_line, /git lab hook pre-push/)
+  t.notOk(existsSync(path.join(h.dir, 'myhooks/pre-push')))
 })
 
 t.test('submit snapshots without touching the worktree; log, show, diff, checkout', async t => {
@@ -162,13 +165,15 @@ t.test('bad input: one clear line and a non-zero exit', async t => {
   const cases: Array<[string[], RegExp, number]> = [
     [['show', a.id[0]], /^git lab: experiment id "." is ambiguous: [0-9a-f]{12}, [0-9a-f]{12}/, 1],
     [['show', 'zzzz'], /^git lab: no experiment matches "zzzz"\n$/, 1],
-    [['show', '../etc'], /^git lab: invalid experiment id "..\/etc"\n$/, 1],
+    [['show', '../etc'], /^git lab: invalid experiment id "..\/etc"\n$/, 2],
     [['submit', '--run', 'y'], /^git lab: missing -m "message"/, 2],
     [['submit', '-m', 'x'], /^git lab: missing --run "command"/, 2],
-    [['submit', '-m', '', '--run', 'y'], /^git lab: message \(-m\) is empty\n$/, 1],
+    [['submit', '-m', '', '--run', 'y'], /^git lab: message \(-m\) is empty\n$/, 2],
     [['submit', '-m', 'x', '--run', 'y', '--priority', 'high'], /^git lab: --priority expects an integer/, 2],
-    [['submit', '-m', 'x', '--run', 'y', '--tag', 'bad tag!'], /^git lab: invalid tag "bad tag!"/, 1],
-    [['submit', '-m', 'x', '--run', 'y', '--timeout', '5 parsecs'], /^git lab: invalid duration/, 1],
+    [['submit', '-m', 'x', '--run', 'y', '--tag', 'bad tag!'], /^git lab: invalid tag "bad tag!"/, 2],
+    [['submit', '-m', 'x', '--run', 'y', '--timeout', '5 parsecs'], /^git lab: invalid duration/, 2],
+    [['submit', '-m', 'x', '--run', 'y', '--timeout', '0'], /^git lab: invalid duration "0": from 1s to 3650d\n$/, 2],
+    [['submit', '-m', 'x', '--run', 'y', '--timeout', '400000d'], /^git lab: invalid duration "400000d"/, 2],
     [['submit', '-m', 'x', '--run', 'y', '--idea', 'nosuch'], /^git lab: no idea matches "nosuch"/, 1],
     [['submit', '-m', 'x', '--run', 'y', '--from', 'no-such-branch'], /neither an experiment nor a git revision/, 1],
     [['submit', '-m', 'x', '--run', 'y', '--from', a.id[0]], /^git lab: experiment id "." is ambiguous/, 1],

@@ -10,7 +10,8 @@ t.test('plain git push in A and git pull in B bring experiments with their code'
   const b = makeRepo(t, { clone: remote.dir, name: 'Bob' })
   t.equal((await labJson(a, ['init'])).remote, 'origin')
   t.equal((await labJson(b, ['init', '--no-fetch'])).fetched, null)
-  t.match(b.git('config', '--get-all', 'remote.origin.fetch'), /\+refs\/heads\/\*:refs\/remotes\/origin\/\*\n\+refs\/lab\/\*:refs\/remotes\/origin\/lab\/\*\n/)
+  t.equal(b.git('config', '--get-all', 'remote.origin.fetch'),
+    '+refs/heads/*:refs/remotes/origin/*\n+refs/lab/w/*:refs/lab/remotes/origin/w/*\n+refs/lab/claims/*:refs/lab/remotes/origin/claims/*\n')
   write(a, 'train.py', 'print("v2")\n')
   const e = await labJson(a, ['submit', '-m', 'try v2', '--run', 'python train.py'])
   t.equal((await labJson(a, ['status'])).unpushed_ops, 1)

@@ -26,9 +26,9 @@ export async function run(ctx: Ctx, args: string[], o: Record<string, unknown>) 
     let partial = lines.pop() ?? ''
     if (re) lines = lines.filter(l => re!.test(l))
     if (tail !== undefined) lines = tail === 0 ? [] : lines.slice(-tail)
-    ctx.io.out(lines.map(l => l + '\n').join(''))
+    ctx.io.jobOut(lines.map(l => l + '\n').join(''))
     const dropped = () => { if (e.attempt === attempt && e.output_dropped) ctx.io.err(`git lab: ${e.output_dropped} more bytes of output were not recorded (over lab.maxOutput)\n`) }
-    if (!follow) { if (partial && (!re || re.test(partial))) ctx.io.out(partial + '\n'); return dropped() }
+    if (!follow) { if (partial && (!re || re.test(partial))) ctx.io.jobOut(partial + '\n'); return dropped() }
     let pos = r.end - Buffer.byteLength(partial)
     let lastFetch = Date.now()
     for (;;) {
@@ -42,10 +42,10 @@ export async function run(ctx: Ctx, args: string[], o: Record<string, unknown>) 
       const got = r.data.toString('utf8').split('\n')
       partial = got.pop() ?? ''
       const complete = got.filter(l => !re || re.test(l))
-      if (complete.length) ctx.io.out(complete.map(l => l + '\n').join(''))
+      if (complete.length) ctx.io.jobOut(complete.map(l => l + '\n').join(''))
       pos = r.end - Buffer.byteLength(partial)
     }
-    if (partial && (!re || re.test(partial))) ctx.io.out(partial + '\n')
+    if (partial && (!re || re.test(partial))) ctx.io.jobOut(partial + '\n')
     dropped()
   })
 }

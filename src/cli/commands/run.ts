@@ -2,7 +2,8 @@
 import type { Ctx } from '../io.ts'
 import { json } from '../io.ts'
 import { withLab, duration, onInterrupt } from '../open.ts'
-import { submitOptions } from './submit.ts'
+import { outputPieces } from '../terminal.ts'
+import { submitOptions, reportLeftOut } from './submit.ts'
 import { submit, cancelExperiment } from '../../lab/experiments.ts'
 import { experimentJson } from '../../lab/json.ts'
 import { LocalBackend } from '../../dispatch/local.ts'
@@ -21,13 +22,15 @@ export function exitCodeOf(e: Experiment): number {
 export async function run(ctx: Ctx, args: string[], o: Record<string, unknown>) {
   const opts = submitOptions(args, o)
   return withLab(ctx, async lab => {
-    const e = await submit(lab, opts)
+    const { experiment: e, leftOut } = await submit(lab, opts)
+    reportLeftOut(ctx.io, leftOut)
     ctx.io.err(`git lab: experiment ${e.id}\n`)
     let done: Experiment | null = null
+    const output = outputPieces(o.json ? ctx.io.jobErr : ctx.io.jobOut)
     const worker = new Worker(lab, new LocalBackend(lab, null), {
       once: true, only: e.id, claimLocally: true, keep: !!o.keep, graceMs: duration('grace', o.grace), syncEvery: 0,
       log: line => { if (!/: started /.test(line)) ctx.io.err(`git lab: ${line}\n`) },
-      onOutput: (_id, data) => (o.json ? ctx.io.err : ctx.io.out)(data.toString('utf8')),
+      onOutput: (_id, data) => output.write(data),
       onFinish: x => { done = x },
     })
     let cancelling: Promise<unknown> | null = null
@@ -36,7 +39,7 @@ export async function run(ctx: Ctx, args: string[], o: Record<string, unknown>) 
       ctx.io.err('git lab: cancelling (Ctrl-C again to kill it now)\n')
       cancelling = cancelExperiment(lab, e.id, 'interrupted (Ctrl-C)').catch(() => undefined)
     })
-    try { await worker.run() } finally { off(); await cancelling }
+    try { await worker.run() } finally { off(); output.end(); await cancelling }
     const end = done ?? (await lab.state()).experiments[e.id]
     if (o.json) json(ctx.io, experimentJson(end))
     return end.status === 'queued' || end.status === 'claimed' || end.status === 'running' || end.status === 'setting_up'

@@ -3,16 +3,22 @@ import type { Ctx } from '../io.ts'
 import { json } from '../io.ts'
 import { withLab } from '../open.ts'
 import { getExperiment } from '../../lab/experiments.ts'
-import { experimentJson } from '../../lab/json.ts'
+import { experimentShowJson } from '../../lab/json.ts'
+import { labTrust, untrustedReason } from '../../lab/trust.ts'
 import { list, table } from '../format.ts'
 
 const num = (v: number | undefined) => v === undefined ? '-' : String(Number(v.toPrecision(6)))
 
 export async function run(ctx: Ctx, args: string[], o: Record<string, unknown>) {
-  const e = await withLab(ctx, lab => getExperiment(lab, args[0]))
-  if (o.json) return json(ctx.io, experimentJson(e))
+  const { e, untrusted } = await withLab(ctx, async lab => {
+    const e = await getExperiment(lab, args[0])
+    return { e, untrusted: untrustedReason(labTrust(lab), e) }
+  })
+  if (o.json) return json(ctx.io, experimentShowJson(e, untrusted))
+  // Only a queued experiment is still up to this clone's workers; the reason says why they leave it alone.
+  const held = e.status === 'queued' && untrusted ? `; ${untrusted}` : ''
   const rows: Array<[string, string | number | null]> = [
-    ['status', e.status + (e.reason ? ` (${e.reason})` : '')], ['run', e.run], ['setup', e.setup], ['commit', e.commit],
+    ['status', e.status + (e.reason ? ` (${e.reason})` : '') + held], ['run', e.run], ['setup', e.setup], ['commit', e.commit],
     ['base', e.base], ['idea', e.idea], ['priority', e.priority], ['tags', list(e.tags)], ['depends on', list(e.depends_on)],
     ['gpus', e.gpus], ['timeout', e.timeout === null ? null : `${e.timeout}s`], ['attempt', e.attempt], ['author', e.author],
     ['writer', e.writer], ['created', e.created_at], ['started', e.started_at], ['finished', e.finished_at], ['exit code', e.exit_code],

@@ -1,5 +1,5 @@
 // git lab submit -m "text" --run "CMD" [...]
-import type { Ctx } from '../io.ts'
+import type { Ctx, IO } from '../io.ts'
 import { json } from '../io.ts'
 import { withLab, many, text, int } from '../open.ts'
 import { submit, type SubmitOptions } from '../../lab/experiments.ts'
@@ -14,12 +14,20 @@ export function submitOptions(args: string[], o: Record<string, unknown>): Submi
   return {
     message: text(o.message)!, run: text(o.run)!, setup: text(o.setup), idea: text(o.idea), from: text(o.from),
     priority: int('priority', o.priority), gpus: int('gpus', o.gpus), tags: many(o.tag), dependsOn: many(o.dependsOn),
-    noCode: o.code === false, timeout: text(o.timeout),
+    noCode: o.code === false, timeout: text(o.timeout), include: many(o.include),
   }
 }
 
+/** One line on stderr naming what the snapshot left out (also with --json, whose stdout stays the experiment). */
+export function reportLeftOut(io: IO, paths: string[]): void {
+  if (!paths.length) return
+  const shown = paths.length > 20 ? `${paths.slice(0, 20).join(', ')} and ${paths.length - 20} more` : paths.join(', ')
+  io.err(`git lab: left out of the snapshot (look like secrets): ${shown}; snapshot one anyway with --include PATH\n`)
+}
+
 export async function run(ctx: Ctx, args: string[], o: Record<string, unknown>) {
-  const e = await withLab(ctx, lab => submit(lab, submitOptions(args, o)))
+  const { experiment: e, leftOut } = await withLab(ctx, lab => submit(lab, submitOptions(args, o)))
+  reportLeftOut(ctx.io, leftOut)
   if (o.json) return json(ctx.io, experimentJson(e))
   ctx.io.out(e.id + '\n')
 }

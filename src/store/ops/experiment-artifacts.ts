@@ -3,7 +3,11 @@
 import type { OpKind } from './kind.ts'
 import { checkFields, int, list, sha, text, type Check } from './check.ts'
 
-const artifact: Check = v => {
+/** Files one record may list. */
+export const MAX_ARTIFACTS = 10_000
+
+/** Why one artifact entry cannot be recorded (null: it can). */
+export const checkArtifact: Check = v => {
   if (typeof v !== 'object' || v === null || Array.isArray(v)) return 'not an object'
   const a = v as Record<string, unknown>
   return checkFields(a, { path: text(1024), size: int(0, 2 ** 50), sha256: text(64), blob: sha(true), location: text(4096, true) }) ??
@@ -12,7 +16,7 @@ const artifact: Check = v => {
 
 export const experimentArtifacts: OpKind = {
   type: 'experiment.artifacts',
-  validate: p => checkFields(p, { attempt: int(1, 1_000_000), files: list(artifact, 10_000, false) }),
+  validate: p => checkFields(p, { attempt: int(1, 1_000_000), files: list(checkArtifact, MAX_ARTIFACTS, false) }),
   apply(s, op) {
     const e = s.experiments[op.entity]
     if (!e) return `unknown experiment ${op.entity}`

@@ -1,6 +1,7 @@
 // experiment.queue: a new experiment (code snapshot + run spec), waiting to run.
 import type { OpKind } from './kind.ts'
 import { checkFields, entity, int, list, sha, tag, text, str, strs } from './check.ts'
+import { dict } from '../safe-json.ts'
 
 export const experimentQueue: OpKind = {
   type: 'experiment.queue',
@@ -20,8 +21,8 @@ export const experimentQueue: OpKind = {
       tags: [...new Set(strs(p.tags))].sort(), depends_on: [...new Set(strs(p.depends_on))],
       gpus: typeof p.gpus === 'number' ? p.gpus : 0, timeout: typeof p.timeout === 'number' ? p.timeout : null,
       author: op.author, writer: op.writer, created_at: op.time, started_at: null, finished_at: null,
-      exit_code: null, reason: null, attempt: 1, metrics: {}, final_metrics: null, series: {}, metrics_skipped: 0,
-      output_bytes: 0, output_dropped: 0, chunks: [], artifacts: [], runners: {}, notes: [], updated_at: op.time,
+      exit_code: null, reason: null, attempt: 1, metrics: dict(), final_metrics: null, series: dict(), metrics_skipped: 0,
+      output_bytes: 0, output_dropped: 0, chunks: [], artifacts: [], runners: dict(), notes: [], updated_at: op.time,
     }
     return null
   },

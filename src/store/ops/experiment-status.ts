@@ -3,14 +3,15 @@
 import type { OpKind } from './kind.ts'
 import { checkFields, int, numbers, oneOf, text } from './check.ts'
 import { STATUSES, TERMINAL, type Experiment, type Status } from '../state.ts'
+import { dict, toDict } from '../safe-json.ts'
 
 const ORDER: Record<string, number> = { queued: 0, claimed: 1, setting_up: 2, running: 3 }
 
 /** Final metrics: the last point of every series, overridden by what the job's last output line said. */
 export function settleMetrics(e: Experiment): void {
-  const m: Record<string, number> = {}
+  const m = dict<number>()
   for (const [k, s] of Object.entries(e.series)) m[k] = s.last
-  e.metrics = { ...m, ...(e.final_metrics ?? {}) }
+  e.metrics = Object.assign(m, e.final_metrics)
 }
 
 export const experimentStatus: OpKind = {
@@ -38,7 +39,7 @@ export const experimentStatus: OpKind = {
         if (e.status !== 'cancelled' || !TERMINAL.has(status)) return `experiment ${e.id} already ${e.status}`
         if (e.exit_code === null && typeof p.exit_code === 'number') e.exit_code = p.exit_code
         if (typeof p.output_dropped === 'number') e.output_dropped = p.output_dropped
-        if (p.metrics) { e.final_metrics = p.metrics as Record<string, number>; settleMetrics(e) }
+        if (p.metrics) { e.final_metrics = toDict(p.metrics as Record<string, number>); settleMetrics(e) }
         e.updated_at = op.time
         return null
       }
@@ -55,8 +56,8 @@ export const experimentStatus: OpKind = {
       e.exit_code = null
       e.reason = null
       e.final_metrics = null
-      e.series = {}
-      e.metrics = {}
+      e.series = dict()
+      e.metrics = dict()
       e.metrics_skipped = 0
       e.output_bytes = 0
       e.output_dropped = 0
@@ -68,7 +69,7 @@ export const experimentStatus: OpKind = {
       e.finished_at = op.time
       e.exit_code = typeof p.exit_code === 'number' ? p.exit_code : null
       e.output_dropped = typeof p.output_dropped === 'number' ? p.output_dropped : 0
-      if (p.metrics) { e.final_metrics = p.metrics as Record<string, number>; settleMetrics(e) }
+      if (p.metrics) { e.final_metrics = toDict(p.metrics as Record<string, number>); settleMetrics(e) }
     }
     if (typeof p.reason === 'string') e.reason = p.reason
     e.updated_at = op.time

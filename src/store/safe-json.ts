@@ -1,0 +1,42 @@
+// JSON from other writers, bounded before it is parsed: a record nested 100,000 deep parses, but then overflows the
+// stack of whoever serializes or walks it. Objects that hold names chosen by others have no prototype.
+
+/** No record of this format nests deeper than a few levels; newer fields get room, attackers don't. */
+export const MAX_JSON_DEPTH = 32
+
+/** How deep arrays and objects nest in JSON text (strings skipped), stopping early once past `limit`. */
+export function jsonDepth(text: string, limit = Infinity): number {
+  let depth = 0
+  let max = 0
+  let inString = false
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i)
+    if (inString) {
+      if (c === 0x5c) i++ // backslash: skip the escaped character
+      else if (c === 0x22) inString = false
+    } else if (c === 0x22) inString = true
+    else if (c === 0x5b || c === 0x7b) {
+      if (++depth > max && (max = depth) > limit) return max
+    } else if (c === 0x5d || c === 0x7d) depth--
+  }
+  return max
+}
+
+export class JsonLimitError extends Error {}
+
+/** JSON.parse for hostile text: refuses text longer than maxChars or nested deeper than maxDepth. */
+export function parseBounded(text: string, maxChars: number, maxDepth = MAX_JSON_DEPTH): unknown {
+  if (text.length > maxChars) throw new JsonLimitError(`longer than ${maxChars} characters`)
+  if (jsonDepth(text, maxDepth) > maxDepth) throw new JsonLimitError(`nested deeper than ${maxDepth} levels`)
+  return JSON.parse(text)
+}
+
+/** An empty map for names others choose: `constructor`, `__proto__` or `toString` are ordinary keys in it. */
+export const dict = <T>(): Record<string, T> => Object.create(null) as Record<string, T>
+
+/** A copy of a plain object as a map without prototype. */
+export function toDict<T>(o: Record<string, T> | null | undefined): Record<string, T> {
+  const d = dict<T>()
+  if (o) for (const k of Object.keys(o)) d[k] = o[k]
+  return d
+}
