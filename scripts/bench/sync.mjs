@@ -1,7 +1,7 @@
 // `git lab sync` between two clones A and B of one bare remote: per round A records 1,000 new experiments
 // (generator, 100 per writer commit), then A's sync (fetch + push + refresh) and B's sync (fetch + index refresh) are
 // timed, against raw git moving the same refs between copies of the same repos made just before:
-// `git push origin refs/lab/w/<A's writer>` from a copy of A, then `git fetch origin '+refs/lab/*:refs/remotes/origin/lab/*'`
+// `git push origin refs/lab/w/<A's writer>` from a copy of A, then `git fetch origin '+refs/lab/w/*:refs/lab/remotes/origin/w/*'`
 // into a copy of B, both against a copy of the remote.
 //
 //   node scripts/bench/sync.mjs [--rounds 5] [--count 1000]
@@ -58,7 +58,7 @@ export async function main(argv = process.argv.slice(2)) {
     }
     const doRaw = () => {
       const p = timeRun('git', ['push', '-q', '--no-verify', 'origin', `${ref}:${ref}`], { cwd: raw.A, env })
-      const f = timeRun('git', ['fetch', '-q', '--no-write-fetch-head', 'origin', '+refs/lab/*:refs/remotes/origin/lab/*'], { cwd: raw.B, env })
+      const f = timeRun('git', ['fetch', '-q', '--no-write-fetch-head', 'origin', '+refs/lab/w/*:refs/lab/remotes/origin/w/*'], { cwd: raw.B, env })
       return [p, f]
     }
     // Alternate which goes first, so that page cache and noise favour neither.
@@ -66,7 +66,7 @@ export async function main(argv = process.argv.slice(2)) {
     if (round % 2) { [p, f] = doRaw(); [a, b] = doLab() } else { [a, b] = doLab(); [p, f] = doRaw() }
     const seen = JSON.parse(run(BIN, ['log', '--json', '--limit', '0'], { cwd: B, env })).length
     if (seen !== (round + 1) * count) throw new Error(`B sees ${seen} experiments after round ${round}, expected ${(round + 1) * count}`)
-    if (git(raw.B, env, 'rev-parse', `refs/remotes/origin/lab/w/${writerA}`) !== git(A, env, 'rev-parse', ref)) throw new Error('raw fetch did not bring the same tip')
+    if (git(raw.B, env, 'rev-parse', `refs/lab/remotes/origin/w/${writerA}`) !== git(A, env, 'rev-parse', ref)) throw new Error('raw fetch did not bring the same tip')
     console.log(`round ${round}${round === 0 ? ' (warm-up)' : ''}: lab A ${ms(a)} + B ${ms(b)} = ${ms(a + b)}; raw push ${ms(p)} + fetch ${ms(f)} = ${ms(p + f)}`)
     if (round === 0) continue
     t.labA.push(a); t.labB.push(b); t.lab.push(a + b); t.push.push(p); t.fetch.push(f); t.raw.push(p + f)
@@ -77,7 +77,7 @@ export async function main(argv = process.argv.slice(2)) {
     ["B: git lab sync (fetch, index refresh)", s.labB, `ratio ${ratio(s.labB.median, s.fetch.median)} vs raw fetch`],
     ['A + B', s.lab, `ratio ${ratio(s.lab.median, s.raw.median)}`],
     [`raw git: push origin ${ref}`, s.push],
-    ["raw git: fetch origin '+refs/lab/*:refs/remotes/origin/lab/*'", s.fetch],
+    ["raw git: fetch origin '+refs/lab/w/*:refs/lab/remotes/origin/w/*'", s.fetch],
     ['raw git: push + fetch', s.raw],
   ])
   console.log()

@@ -128,7 +128,8 @@ export async function fsck(lab: Lab, opts: { rebuild?: boolean } = {}) {
     rejected: fresh.rejected,
     warnings: [...fresh.warnings, ...writerProblems(fresh), ...missing.sort()],
     skipped: fresh.state.skipped,
-    index_consistent: isDeepStrictEqual(current.state, fresh.state),
+    // (as saved: a loaded state's maps and a folded one's may differ in prototype only)
+    index_consistent: isDeepStrictEqual(JSON.parse(JSON.stringify(current.state)), JSON.parse(JSON.stringify(fresh.state))),
     rebuilt: !!opts.rebuild,
   }
 }

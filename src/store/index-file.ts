@@ -8,7 +8,7 @@ import { compareOps, type Op } from './op.ts'
 import { applyOps } from './fold.ts'
 import type { State } from './state.ts'
 import { emptyState, reviveState } from './state.ts'
-import { dict, toDict } from './safe-json.ts'
+import { dict, unproto } from './safe-json.ts'
 import type { Rejected, WriterCursor } from './fold.ts'
 
 import { KINDS } from './ops/index.ts'
@@ -57,7 +57,7 @@ export const emptyIndex = (): IndexData => ({
 
 /** Maps keyed by writer ids or ref names get no prototype back after parsing (a writer may be named `constructor`). */
 function reviveMeta(m: IndexData): IndexData {
-  return { ...m, refs: toDict(m.refs), chosen: toDict(m.chosen), cursors: toDict(m.cursors), refused: toDict(m.refused), ignored: toDict(m.ignored) }
+  return { ...m, refs: unproto(m.refs), chosen: unproto(m.chosen), cursors: unproto(m.cursors), refused: unproto(m.refused), ignored: unproto(m.ignored) }
 }
 
 const after = (op: Op, key: [number, string, number] | null) =>

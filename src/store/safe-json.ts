@@ -34,6 +34,15 @@ export function parseBounded(text: string, maxChars: number, maxDepth = MAX_JSON
 /** An empty map for names others choose: `constructor`, `__proto__` or `toString` are ordinary keys in it. */
 export const dict = <T>(): Record<string, T> => Object.create(null) as Record<string, T>
 
+/** A parsed object made a map without prototype, in place (no copy: a state holds tens of thousands of them). */
+export function unproto<T>(o: Record<string, T>): Record<string, T>
+export function unproto<T>(o: Record<string, T> | null | undefined): Record<string, T> | null
+export function unproto<T>(o: Record<string, T> | null | undefined): Record<string, T> | null {
+  if (!o || typeof o !== 'object') return dict<T>()
+  Object.setPrototypeOf(o, null)
+  return o
+}
+
 /** A copy of a plain object as a map without prototype. */
 export function toDict<T>(o: Record<string, T> | null | undefined): Record<string, T> {
   const d = dict<T>()

@@ -1,5 +1,5 @@
 // The folded state of a lab: what every clone with the same operations computes identically.
-import { dict, toDict } from './safe-json.ts'
+import { dict, unproto } from './safe-json.ts'
 
 export const STATUSES = ['queued', 'claimed', 'setting_up', 'running', 'succeeded', 'failed', 'cancelled', 'timed_out', 'lost'] as const
 export type Status = typeof STATUSES[number]
@@ -105,11 +105,10 @@ export const emptyState = (): State => ({
 
 /** A state read back from JSON, with its maps made prototype-free again. */
 export function reviveState(s: State): State {
+  // (runners are keyed by attempt numbers, final_metrics only ever copied out: neither is looked up by a name)
   for (const e of Object.values(s.experiments)) {
-    e.metrics = toDict(e.metrics)
-    e.final_metrics = e.final_metrics ? toDict(e.final_metrics) : null
-    e.series = toDict(e.series)
-    e.runners = toDict(e.runners)
+    unproto(e.metrics)
+    unproto(e.series)
   }
-  return { ...s, experiments: toDict(s.experiments), ideas: toDict(s.ideas), messages: toDict(s.messages) }
+  return { ...s, experiments: unproto(s.experiments), ideas: unproto(s.ideas), messages: unproto(s.messages) }
 }
