@@ -139,6 +139,7 @@ export class Store {
     const read = new Set<string>()
     await Promise.all(writers.map(async w => {
       const pick = picks.get(w)!
+      if (!pick.tip) { next.ignored[w] = { tip: '', reason: 'none of its refs points to a commit' }; return }
       const from = base(w)
       const whole = !known(w)
       let entries: Array<{ status: string; path: string; newSha: string; type: string }> = whole
@@ -146,9 +147,14 @@ export class Store {
         : []
       if (from && from !== pick.tip) {
         const added = diffs.get(pick.tip) ?? []
-        if (added.some(e => e.status !== 'A' || (e.path === FORMAT_PATH && !whole))) {
+        // A log grows at its end: a record added under a seq it had passed already is out of order, like an edit.
+        // (building from nothing, the floor's tree gives what its cursor would be: its highest seq)
+        const last = whole ? entries.reduce((m, e) => Math.max(m, seqOfPath(e.path) ?? 0), 0) : prev.cursors[w]?.last_seq ?? 0
+        const why = added.some(e => e.status !== 'A' || e.path === FORMAT_PATH) ? 'changes or deletes records it wrote before'
+          : added.some(e => (seqOfPath(e.path) ?? Infinity) <= last) ? 'adds records before its last one' : null
+        if (why) {
           for (const e of byWriter.get(w)!.filter(e => e.sha === pick.tip)) {
-            next.refused[e.ref] = { writer: w, sha: pick.tip, reason: `changes or deletes records it wrote before (${from.slice(0, 12)}): rewritten` }
+            next.refused[e.ref] = { writer: w, sha: pick.tip!, reason: `${why} (${from.slice(0, 12)}): rewritten` }
           }
           pick.tip = from
         } else entries = [...entries, ...added.map(e => ({ ...e, type: 'blob' }))]
@@ -164,7 +170,6 @@ export class Store {
         if (isCompanionPath(e.path) && e.type === 'blob') continue // read on demand, by the blob id its operation names
         const seq = seqOfPath(e.path)
         if (seq === null || e.type !== 'blob') { next.warnings = [...next.warnings, `writer ${w}: unexpected path ${JSON.stringify(e.path).slice(0, 200)} ignored`]; continue }
-        if (!whole && seq <= (prev.cursors[w]?.last_seq ?? 0)) throw new Rebuild()
         blobs.push({ writer: w, seq, sha: e.newSha })
       }
       read.add(w)
@@ -193,7 +198,7 @@ export class Store {
       next.cursors[w] = r.cursor
     }
     // A writer whose log is not read is not recorded as read, so it is looked at whole again when its refs move.
-    for (const w of writers) if (read.has(w)) next.chosen[w] = picks.get(w)!.tip
+    for (const w of writers) if (read.has(w)) next.chosen[w] = picks.get(w)!.tip!
     if (save) await this.pinTips(next, byWriter, writers)
     next.rejected = rejected.sort((a, b) => a.writer < b.writer ? -1 : a.writer > b.writer ? 1 : a.seq - b.seq)
     next.warnings = [...new Set(next.warnings)].sort()

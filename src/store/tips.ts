@@ -5,7 +5,8 @@ import { parseTrailers, type RefKind } from './layout.ts'
 import type { IndexData, Refusal } from './index-file.ts'
 
 export interface RefEntry { ref: string; sha: string; kind: RefKind }
-export interface Pick { tip: string; floor: string | null; refused: Array<[string, Refusal]> }
+/** tip null: no ref of the writer points to a commit */
+export interface Pick { tip: string | null; floor: string | null; refused: Array<[string, Refusal]> }
 
 interface CommitInfo { parent: string | null; seq: number | null }
 
@@ -65,6 +66,7 @@ export class Tips {
     const ahead: RefEntry[] = []
     for (const e of entries) {
       if (e.sha === floor) continue
+      if (!(await this.commitInfo(e.sha))) { refused.push([e.ref, { writer: w, sha: e.sha, reason: 'is not a commit' }]); continue }
       // Unchanged since it was last looked at, against the same floor: it was behind it, or refused.
       if (known && prev.refs[e.ref] === e.sha) {
         const r = prev.refused[e.ref]
@@ -90,6 +92,6 @@ export class Tips {
         refused.push([x.ref, { writer: w, sha, reason: `has grown apart from ${tip!.slice(0, 12)}, the log that is read` }])
       }
     }
-    return { tip: tip!, floor, refused }
+    return tip ? { tip, floor, refused } : { tip: null, floor, refused }
   }
 }

@@ -160,6 +160,17 @@ t.test('a hostile writer on the lab remote cannot crash, hide, rewrite or inject
   t.equal(refusedPush.code, 1, 'sync fetched, but cannot push over the forged copy of its log')
   t.match(refusedPush.err, new RegExp(`cannot push refs/lab/w/${own} to origin: the remote's copy of this clone's log was rewritten by someone else .*git push --force origin refs/lab/w/${own}\\n$`))
   t.equal((await labJson(a, ['show', 'rewrite01'])).message, 'original')
+  // a log that fills a gap below its last record (seq 2 after 1 and 3), and a writer ref that points to a blob
+  const gap = new RawLog(eve, 'gapfill1')
+  const gapOne = gap.op('experiment.queue', 'gapped001', { message: 'one', run: 'true' })
+  gap.op('experiment.queue', 'gapped002', { message: 'two', run: 'true' })
+  const g3 = gap.op('experiment.queue', 'gapped003', { message: 'three', run: 'true' })
+  await gap.commit([gapOne, g3])
+  gap.push()
+  t.equal((await lab(a, ['sync'])).code, 1)
+  await gap.commit([{ path: gap.path(2), data: JSON.stringify({ ...gapOne, seq: 2, id: 'gapfill1/2', entity: 'gapped002', lamport: 500 }) }])
+  gap.push()
+  eve.git('push', '-q', 'origin', `${eve.git('hash-object', '-w', '--stdin').trim() || ''}:refs/lab/w/blobonly1`)
   const rewrite = new RawLog(eve, 'rewriter')
   rewrite.lamport = 500
   await rewrite.commit([rewrite.op('experiment.queue', 'rewrite01', { message: 'rewritten', run: `touch ${marker}` })], { seqTrailer: 50 })
@@ -191,6 +202,7 @@ t.test('a hostile writer on the lab remote cannot crash, hide, rewrite or inject
   for (const re of [
     /warning: writer rewriter: .*rewritten/, new RegExp(`warning: writer ${own}: refs/lab/remotes/origin/w/${own} .*does not descend`),
     /warning: writer garbage1: its log is not read: its lab format entry is unreadable/, /warning: writer future01: its log is not read: it uses lab format 7/,
+    /warning: writer gapfill1: .* adds records before its last one/, /warning: writer blobonly1: its log is not read: none of its refs points to a commit/,
     /invalid: eve00001\/6: invalid entity id "__proto__"/, /invalid: eve00001\/7: invalid entity id "hasOwnProperty"/, /invalid: eve00001\/8: JSON nested deeper than 32 levels/,
   ]) t.match(f.out, re)
   const rebuilt = await labJson(a, ['fsck', '--rebuild'])

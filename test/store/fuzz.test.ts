@@ -176,14 +176,25 @@ t.test('fuzz: mutated trees and commits of a writer log on a real repo (seed ' +
   let tip = commit(tree, [], 'eve\n\nLab-Seq: 3\nLab-Lamport: 10\n')
   let seq = 3
   g('update-ref', ref, tip)
-  const kinds = ['op', 'mutated', 'odd path', 'tree for blob', 'modify', 'delete', 'new root', 'fork', 'message', 'huge', 'mode', 'format', 'companion']
+  const kinds = ['op', 'mutated', 'odd path', 'tree for blob', 'modify', 'delete', 'new root', 'fork', 'message', 'huge', 'mode', 'format', 'companion', 'gap', 'fill', 'not a commit']
+  const missing: number[] = []
   const steps = Number(process.env.LAB_FUZZ_GIT_N ?? 120)
   for (let step = 0; step < steps; step++) {
     const kind = kinds[rnd(kinds.length)]
     const files = g('ls-tree', '-r', '--name-only', tip).split('\n').filter(Boolean)
     let parents = [tip]
     let msg = `eve ${step}\n\nLab-Seq: ${seq + 1}\nLab-Lamport: ${100 + step}\n`
-    if (kind === 'op' || kind === 'mutated') {
+    if (kind === 'gap' || (kind === 'fill' && missing.length)) {
+      const at = kind === 'gap' ? (missing.push(seq + 1), seq += 2) : missing.splice(rnd(missing.length), 1)[0]
+      const o = JSON.parse(eveText[rnd(eveText.length)])
+      tree = treeWith(tip, [[opPath(at), '100644', blob(JSON.stringify({ ...o, seq: at, id: `eve00001/${at}`, lamport: 100 + step }))]])
+    } else if (kind === 'not a commit') {
+      g('update-ref', ref, blob(['{}', 'x'][rnd(2)]))
+      const s = await l.state().catch(e => { t.fail(`step ${step} (${kind}): ${(e as Error).stack}`); return null })
+      if (!s || view(s) !== baseline) { t.fail(`step ${step} (${kind}) changed Ann's records`); return }
+      g('update-ref', ref, tip)
+      continue
+    } else if (kind === 'op' || kind === 'mutated') {
       seq++
       const base = eveText[rnd(eveText.length)]
       const o = JSON.parse(base)

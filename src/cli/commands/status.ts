@@ -22,7 +22,7 @@ export async function run(ctx: Ctx, _args: string[], o: Record<string, unknown>)
   t += `ideas:       ${s.ideas}\nwriters:     ${s.writers}\n`
   if (s.unread_messages) t += `messages:    ${s.unread_messages} unread ('git lab msg list --unread')\n`
   if (s.unpushed_ops !== null) t += `unpushed:    ${s.unpushed_ops ? `${s.unpushed_ops} operations ('git push' or 'git lab sync')` : 'nothing'}\n`
-  if (s.problems) t += `problems:    ${s.problems} skipped records ('git lab fsck')\n`
+  if (s.problems) t += `problems:    ${s.problems} (records left out or not read: 'git lab fsck' lists them)\n`
   for (const p of s.writer_problems) t += `             ${p}\n`
   ctx.io.out(t)
 }
