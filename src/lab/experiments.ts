@@ -90,6 +90,10 @@ export async function submit(lab: Lab, o: SubmitOptions): Promise<Submitted> {
   const gpus = intOption('gpus', o.gpus, 0, 1024, 0)
   const timeout = o.timeout === undefined ? null : parseDuration(o.timeout)
   const tags = checkTags(o.tags ?? [])
+  const id = newId()
+  const record = (extra: Record<string, unknown>) => ({ type: 'experiment.queue', entity: id, payload: { message, run, setup, priority, tags, gpus, timeout, ...extra } })
+  // What readers would refuse (an author name too long, ...) is refused before the snapshot writes a single object.
+  lab.check([record({})])
   // The snapshot and HEAD do not depend on the index: start them while it refreshes.
   const treeP = o.noCode ? null : snapshotWorktree(lab, o.include)
   const headP = lab.repo.head()
@@ -112,9 +116,7 @@ export async function submit(lab: Lab, o: SubmitOptions): Promise<Submitted> {
       snapshots.push({ sha: commit, spec })
     }
   }
-  const id = newId()
-  const payload = { message, run, setup, commit, base, idea, priority, tags, depends_on: dependsOn, gpus, timeout }
-  const state = await lab.write([{ type: 'experiment.queue', entity: id, payload }], `experiment ${id}: ${message}`, snapshots)
+  const state = await lab.write([record({ commit, base, idea, depends_on: dependsOn })], `experiment ${id}: ${message}`, snapshots)
   return { experiment: state.experiments[id], leftOut }
 }
 

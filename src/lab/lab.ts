@@ -2,7 +2,7 @@
 import { randomBytes } from 'node:crypto'
 import { Repo, configMatchingAt } from '../git/repo.ts'
 import type { CommitSpec, Ident } from '../git/fast-import.ts'
-import { Store } from '../store/store.ts'
+import { Store, checkDrafts } from '../store/store.ts'
 import type { Draft } from '../store/op.ts'
 import type { State } from '../store/state.ts'
 import type { IndexData } from '../store/index-file.ts'
@@ -88,4 +88,9 @@ export class Lab {
   }
 
   ident(): Ident { return { ...this.identity.author, when: this.now() } }
+
+  /** Refuses (InvalidError) what `write` would refuse, without writing anything: for a command about to make objects. */
+  check(drafts: Draft[]): void {
+    checkDrafts(drafts, { writer: this.requireWriter(), author: this.ident(), summary: '' })
+  }
 }

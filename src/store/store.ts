@@ -334,7 +334,7 @@ export class Store {
  * What a command is about to write passes the validation every reader applies, before any object is written: an
  * invalid value is refused with its reason and nothing lands in the log that every clone would reject.
  */
-function checkDrafts(drafts: Draft[], opts: AppendOptions): void {
+export function checkDrafts(drafts: Draft[], opts: AppendOptions): void {
   if (drafts.length === 0) throw new Error('nothing to write')
   if (!isWriterId(opts.writer)) throw new InvalidError(`invalid writer id ${JSON.stringify(opts.writer)} (lab.writer)`)
   drafts.forEach((d, i) => {

@@ -2,6 +2,7 @@
 import t from 'tap'
 import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs'
 import path from 'node:path'
+import { createHash } from 'node:crypto'
 import { makeRepo, lab, labJson, labStart, waitFor, write, type TestRepo } from '../helpers.ts'
 
 const JOB = `echo "exp=$LAB_EXPERIMENT attempt=$LAB_ATTEMPT idea=$LAB_IDEA cwd=$(pwd)"
@@ -163,14 +164,18 @@ t.test('a job whose process vanished without an exit code becomes lost', async t
   t.match((await lab(r, ['logs', id])).out, /^up\n/)
 })
 
-t.test('secrets in the environment are masked before output is sealed: no secret lands in any object', async t => {
+t.test('secrets in the environment are masked before output and artifacts are sealed: no secret lands in any object', async t => {
   const r = await setup(t)
   r.git('config', 'lab.secret', 'DB_URL')
   const env = { ...r.env, HF_TOKEN: 'hf_abcdef123456', DB_URL: 'postgres://u:pw@db', SHORT_TOKEN: 'abc', PLAIN: 'visible-value' }
-  const res = await lab({ dir: r.dir, env }, ['run', '-m', 'leaky', '--run', 'echo "token=$HF_TOKEN db=$DB_URL short=$SHORT_TOKEN plain=$PLAIN"'])
+  const job = 'echo "token=$HF_TOKEN db=$DB_URL short=$SHORT_TOKEN plain=$PLAIN"; echo "cfg $HF_TOKEN $PLAIN" > "$LAB_OUTPUT/config.txt"'
+  const res = await lab({ dir: r.dir, env }, ['run', '-m', 'leaky', '--run', job])
   t.equal(res.code, 0)
   const id = /experiment ([0-9a-f]+)/.exec(res.err)![1]
   t.equal((await lab(r, ['logs', id])).out, `token=${'*'.repeat(15)} db=${'*'.repeat(18)} short=abc plain=visible-value\n`)
+  const art = (await show(r, id)).artifacts[0]
+  t.equal(r.git('cat-file', 'blob', art.blob), `cfg ${'*'.repeat(15)} visible-value\n`, 'an artifact stored in git is masked the same way')
+  t.equal(art.sha256, createHash('sha256').update(`cfg ${'*'.repeat(15)} visible-value\n`).digest('hex'), 'its hash is of what is recorded')
   const everything = r.git('cat-file', '--batch-all-objects', '--batch')
   t.notMatch(everything, /hf_abcdef123456|postgres:\/\/u:pw@db/)
   t.match(everything, /visible-value/, 'the scan does read blob contents')

@@ -1,7 +1,7 @@
 // One validation for writes and reads: what a command would write passes the readers' checks first; a refused
 // command writes nothing (refs, objects in the log, fsck all unchanged).
 import t from 'tap'
-import { mkdirSync } from 'node:fs'
+import { mkdirSync, writeFileSync } from 'node:fs'
 import { makeRepo, lab, labJson, type TestRepo } from '../helpers.ts'
 import { Lab } from '../../src/lab/lab.ts'
 
@@ -40,6 +40,14 @@ t.test('invalid values are refused with one line, exit 2, and nothing written', 
   const bad = await lab(r, ['note', e.id, 'hello'])
   t.equal(bad.code, 2)
   t.match(bad.err, /^git lab: cannot record experiment\.note [0-9a-f]{12}: invalid author\n$/)
+  t.equal(labRefs(r), before)
+  // ... and a submit refuses it before its snapshot hashes a single file
+  writeFileSync(`${r.dir}/new-file.py`, 'print("never hashed")\n')
+  const objects = r.git('count-objects', '-v')
+  const sub = await lab(r, ['submit', '-m', 'x', '--run', 'y'])
+  t.equal(sub.code, 2)
+  t.match(sub.err, /invalid author/)
+  t.equal(r.git('count-objects', '-v'), objects, 'no object written')
   t.equal(labRefs(r), before)
 })
 
