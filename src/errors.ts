@@ -21,9 +21,17 @@ export class NotInitializedError extends LabError { code = 'NotInitialized' }
 export class NotARepoError extends LabError { code = 'NotARepo' }
 export class FormatError extends LabError { code = 'Format' }
 export class ConflictError extends LabError { code = 'Conflict' }
+/** Something of this attempt is alive here already (a run folder whose job runs): left as it is. */
+export class BusyError extends LabError { code = 'Busy' }
 export class GitError extends LabError {
   code = 'Git'
-  constructor(message: string, public args: string[] = [], public stderr = '') {
+  /** git's reason in one line, without saying which git command failed (for callers that say what they were doing) */
+  readonly reason: string
+  constructor(message: string, public args: string[] = [], public stderr = '', reason?: string) {
     super(message, { args, stderr })
+    this.reason = reason ?? message
   }
 }
+
+/** Why an operation failed: for git, its reason alone (callers say what they were doing, the message would repeat it). */
+export const reasonOf = (e: unknown): string => e instanceof GitError ? e.reason : e instanceof Error ? e.message : String(e)

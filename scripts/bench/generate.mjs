@@ -19,8 +19,9 @@ export function loadSrc(tmp) {
 
 const WORDS = ['lr', 'warmup', 'dropout', 'width', 'depth', 'batch', 'wd', 'seed', 'ema', 'clip', 'adamw', 'lion', 'cosine', 'rope', 'gelu']
 
-/** One experiment.queue draft, shaped like `git lab submit` writes it (see src/store/ops/experiment-queue.ts). */
-export function queueDraft(i, head) {
+/** One experiment.queue draft, shaped like `git lab submit` writes it (see src/store/ops/experiment-queue.ts); with
+ * `params`, as `--param lr=... --param wd=...` writes it. */
+export function queueDraft(i, head, params = false) {
   const a = WORDS[i % WORDS.length]
   const b = WORDS[(i * 7 + 3) % WORDS.length]
   return {
@@ -34,6 +35,7 @@ export function queueDraft(i, head) {
       priority: i % 10 === 0 ? 5 : 0,
       tags: i % 3 === 0 ? ['sweep', a] : ['sweep'],
       depends_on: [], gpus: i % 4, timeout: i % 2 ? 7200 : null,
+      ...(params ? { params: { lr: `${1 + (i % 9)}e-${2 + (i % 3)}`, wd: String((i % 5) / 10), opt: i % 2 ? 'adamw' : 'lion' } } : {}),
     },
   }
 }
@@ -41,9 +43,9 @@ export function queueDraft(i, head) {
 /**
  * Appends `count` experiments to the lab in `cwd` (already `git lab init`-ed): `writers` writer ids (the clone's own
  * first, then random ones: each moves its own refs/lab/w/<id>), `batch` operations per writer commit.
- * Returns { writers (the ids that wrote), ms, commits }.
+ * `params`: each gets three params (lr, wd, opt). Returns { writers (the ids that wrote), ms, commits }.
  */
-export async function generate({ cwd, env, count, writers = 1, batch = 250, tmp, offset = 0 }) {
+export async function generate({ cwd, env, count, writers = 1, batch = 250, tmp, offset = 0, params = false }) {
   const { Lab } = await loadSrc(tmp)
   const lab = await Lab.open({ cwd, env })
   try {
@@ -56,7 +58,7 @@ export async function generate({ cwd, env, count, writers = 1, batch = 250, tmp,
       const w = ids[k % ids.length]
       lab.config.set('lab.writer', [w])
       const drafts = []
-      for (let j = i; j < Math.min(count, i + batch); j++) drafts.push(queueDraft(offset + j, head))
+      for (let j = i; j < Math.min(count, i + batch); j++) drafts.push(queueDraft(offset + j, head, params))
       await lab.write(drafts, `bench: ${drafts.length} experiments`)
       commits++
     }

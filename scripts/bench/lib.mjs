@@ -38,7 +38,8 @@ export function workspace(prefix = 'lab-bench-') {
 
 /**
  * An environment where git reads no user or system config and `git lab` is the built CLI (for the hooks).
- * NODE_EXTRA_CA_CERTS is emptied, as the binary's shebang does, so `node -e 0` is timed the same way.
+ * NODE_EXTRA_CA_CERTS is emptied: it costs node ~40 ms per start on this machine, which would hide what git lab does
+ * (version.mjs times both).
  */
 export function labEnv(home) {
   const bin = path.join(home, 'bin')

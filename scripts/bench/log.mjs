@@ -1,5 +1,6 @@
-// `git lab log --json --limit 0` on a lab of 10,000 experiments (4 writers), warm index and rebuilt from the refs,
-// against raw git reading the same operation blobs (for-each-ref + ls-tree -r + one cat-file --batch).
+// `git lab log --json --limit 0` on a lab of 10,000 experiments (4 writers, three params each), warm index and
+// rebuilt from the refs, against raw git reading the same operation blobs (for-each-ref + ls-tree -r + one
+// cat-file --batch); then the filtered listings (--status, --where) and the table with --columns.
 //
 //   node scripts/bench/log.mjs [--count 10000] [--runs 10]
 import { statSync, rmSync } from 'node:fs'
@@ -17,7 +18,7 @@ export async function main(argv = process.argv.slice(2)) {
   const tmp = workspace('lab-bench-log-')
   const env = labEnv(path.join(tmp, 'home'))
   const dir = makeLabRepo(path.join(tmp, 'repo'), env)
-  const gen = await generate({ cwd: dir, env, count, writers: 4, batch: 250, tmp })
+  const gen = await generate({ cwd: dir, env, count, writers: 4, batch: 250, tmp, params: true })
   console.log(`generated ${count} experiments, ${gen.writers.length} writers, ${gen.commits} commits in ${ms(gen.ms)}`)
 
   const indexFile = path.join(dir, '.git', 'lab', 'index.json')
@@ -41,6 +42,25 @@ export async function main(argv = process.argv.slice(2)) {
     [`raw git: for-each-ref + ls-tree + cat-file --batch (${blobs} blobs)`, warm.readAll, `ratio ${ratio(warm.lab.median, warm.readAll.median)}`],
   ])
 
+  // Filters parse the cache's row index instead of writing the body out; a build without --where skips these.
+  let filtered = null
+  if (run(BIN, ['log', '-h'], { cwd: dir, env }).includes('--where')) {
+    const whereArgs = ['log', '--json', '--limit', '0', '--where', 'lr<1e-3', '--where', 'opt=lion']
+    const matched = JSON.parse(run(BIN, whereArgs, { cwd: dir, env })).length
+    filtered = await interleave([
+      { name: 'status', fn: () => timeRun(BIN, ['log', '--json', '--limit', '0', '--status', 'queued'], { cwd: dir, env }) },
+      { name: 'where', fn: () => timeRun(BIN, whereArgs, { cwd: dir, env }) },
+      { name: 'table', fn: () => timeRun(BIN, ['log'], { cwd: dir, env }) },
+      { name: 'columns', fn: () => timeRun(BIN, ['log', '--columns', 'lr,wd,opt'], { cwd: dir, env }) },
+    ], runs, 1)
+    table(`filtered listings and the table, warm (median of ${runs})`, [
+      [`log --json --limit 0 --status queued (all ${count} rows, row by row)`, filtered.status],
+      [`log --json --limit 0 --where lr<1e-3 --where opt=lion (${matched} rows)`, filtered.where],
+      ['log (the table, 30 rows)', filtered.table],
+      ['log --columns lr,wd,opt (30 rows)', filtered.columns],
+    ])
+  }
+
   const cold = await interleave([
     { name: 'rebuild', before: () => rmSync(indexFile, { force: true }), fn: () => timeRun(BIN, ['log', '--limit', '1'], { cwd: dir, env }) },
     { name: 'fsck', fn: () => timeRun(BIN, ['fsck', '--rebuild'], { cwd: dir, env }) },
@@ -56,7 +76,7 @@ export async function main(argv = process.argv.slice(2)) {
     verdict('log --json --limit 0, warm', warm.lab.median, 150),
     verdict('index rebuild (log --limit 1 without index)', cold.rebuild.median, 3000),
   ]
-  const result = { count, writers: gen.writers.length, commits: gen.commits, warm, cold, blobs, goals }
+  const result = { count, writers: gen.writers.length, commits: gen.commits, warm, filtered, cold, blobs, goals }
   emit('log', result)
   return result
 }

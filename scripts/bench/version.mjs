@@ -1,5 +1,5 @@
-// Start-up cost: `git lab --version` (the built binary, run directly) against `git --version` and `node -e 0`.
-// NODE_EXTRA_CA_CERTS is emptied for `node -e 0` as the binary's shebang does, so both pay the same node start.
+// Start-up cost: `git lab --version` (the built binary, run directly) against `git --version` and `node -e 0`,
+// without NODE_EXTRA_CA_CERTS, and (when this machine sets it) with it, as a user with it set starts the tool.
 //
 //   node scripts/bench/version.mjs [--runs 20]
 import path from 'node:path'
@@ -19,13 +19,17 @@ export async function main(argv = process.argv.slice(2)) {
     { name: 'git', fn: () => timeRun('git', ['--version'], { cwd: tmp, env }) },
     { name: 'node', fn: () => timeRun(process.execPath, ['-e', '0'], { cwd: tmp, env }) },
     { name: 'nodeCerts', fn: () => timeRun(process.execPath, ['-e', '0'], { cwd: tmp, env: { ...env, NODE_EXTRA_CA_CERTS: process.env.NODE_EXTRA_CA_CERTS ?? '' } }) },
+    { name: 'labCerts', fn: () => timeRun(BIN, ['--version'], { cwd: tmp, env: { ...env, NODE_EXTRA_CA_CERTS: process.env.NODE_EXTRA_CA_CERTS ?? '' } }) },
   ], runs, 2)
   const rows = [
     ['git lab --version', r.lab],
     ['git --version', r.git, `ratio ${ratio(r.lab.median, r.git.median)}`],
     ['node -e 0', r.node, `ratio ${ratio(r.lab.median, r.node.median)}`],
   ]
-  if (process.env.NODE_EXTRA_CA_CERTS) rows.push([`node -e 0 with NODE_EXTRA_CA_CERTS=${process.env.NODE_EXTRA_CA_CERTS} (for reference)`, r.nodeCerts])
+  if (process.env.NODE_EXTRA_CA_CERTS) {
+    rows.push([`git lab --version with NODE_EXTRA_CA_CERTS=${process.env.NODE_EXTRA_CA_CERTS}`, r.labCerts, `ratio ${ratio(r.labCerts.median, r.nodeCerts.median)} to node with it`])
+    rows.push([`node -e 0 with NODE_EXTRA_CA_CERTS=${process.env.NODE_EXTRA_CA_CERTS}`, r.nodeCerts])
+  }
   table(`start-up (median of ${runs})`, rows)
   console.log()
   const goals = [verdict('git lab --version', r.lab.median, 80)]

@@ -27,3 +27,8 @@ export function table(rows: string[][], header?: string[]): string {
 export function list(values: string[]): string {
   return values.length ? values.join(', ') : '-'
 }
+
+/** "1 writer", "3 writers", "0 operations". */
+export function count(n: number, noun: string, plural = `${noun}s`): string {
+  return `${n} ${n === 1 ? noun : plural}`
+}

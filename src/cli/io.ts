@@ -1,5 +1,5 @@
 // What a command may touch: its streams, its directory, its environment, its clock. Tests pass their own.
-import { safeText, safeOutput } from './terminal.ts'
+import { safeText, safeOutput, safeRedraw } from './terminal.ts'
 
 /** The raw streams a caller hands to main(): bin.ts the process's, tests their own. */
 export interface Streams {
@@ -12,8 +12,9 @@ export interface Streams {
 
 /** What commands write through: out and err show every control character escaped (records of other writers). */
 export interface IO extends Streams {
-  /** a job's own output or a diff, on stdout: colours kept, terminal control removed */
-  jobOut(text: string): void
+  /** a job's own output or a diff, on stdout: colours kept, terminal control removed; `redraw`: a job's progress
+   *  bar redraws in place when stdout is a terminal (never for a diff: a \r there must not hide code) */
+  jobOut(text: string, o?: { redraw?: boolean }): void
   /** the same on stderr (`run --json`) */
   jobErr(text: string): void
 }
@@ -34,7 +35,8 @@ export function terminalIO(s: Streams): IO {
     out: text => s.out(safeText(text)),
     ...(s.outBytes ? { outBytes: (data: Buffer) => s.outBytes!(data) } : {}),
     err: text => s.err(safeText(text)),
-    jobOut: text => s.out(safeOutput(text)),
+    // On a terminal a progress bar redraws in place; piped or redirected, each of its states is a line.
+    jobOut: (text, o) => s.out(o?.redraw && s.isTTY ? safeRedraw(text) : safeOutput(text)),
     jobErr: text => s.err(safeOutput(text)),
     isTTY: s.isTTY,
   }

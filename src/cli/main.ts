@@ -1,38 +1,38 @@
-// The `git lab` command table. It only declares: each action lazy-loads src/cli/commands/<noun>-<verb>.ts.
+// The `git lab` command table. It only declares: each action lazy-loads src/cli/commands/<noun>-<verb>.ts. Arguments
+// and options are checked from these declarations (argv.ts), and -h, `git lab help` and the man page print them.
 // This is the one place that exits the process.
-import { cac } from 'cac'
+import { cac, type CAC } from 'cac'
 import { LabError, UsageError } from '../errors.ts'
 import { terminalIO, type Ctx, type Streams } from './io.ts'
+import { prepare, unshield, type VerbSpec, type VerbTables } from './argv.ts'
+import { allDocs, commandDoc, commandHelp, overview } from './help.ts'
 
 declare const __VERSION__: string
 export const VERSION = typeof __VERSION__ === 'string' ? __VERSION__ : '0.0.0-dev'
 
 type Module = { run(ctx: Ctx, args: string[], opts: Record<string, unknown>): Promise<number | void> }
 type Loader = () => Promise<Module>
+type Verbs = Record<string, VerbSpec & { load: Loader }>
 
-const IDEA: Record<string, Loader> = {
-  new: () => import('./commands/idea-new.ts'),
-  list: () => import('./commands/idea-list.ts'),
-  show: () => import('./commands/idea-show.ts'),
-  conclude: () => import('./commands/idea-resolve.ts'),
-  abandon: () => import('./commands/idea-resolve.ts'),
-  reopen: () => import('./commands/idea-resolve.ts'),
-  note: () => import('./commands/idea-note.ts'),
-  link: () => import('./commands/idea-link.ts'),
-  tag: () => import('./commands/idea-tag.ts'),
+// Nouns with verbs: cac matches only the first word, so each verb declares its arguments here (checked as a
+// command's are, and shown by -h and the man page).
+const IDEA: Verbs = {
+  new: { args: '<text>', help: 'A new idea (--parent ID, --tag T); prints its id', load: () => import('./commands/idea-new.ts') },
+  list: { args: '', help: 'Ideas (--status S, --tag T)', load: () => import('./commands/idea-list.ts') },
+  show: { args: '<id>', help: 'One idea: parents, children, experiments, notes', load: () => import('./commands/idea-show.ts') },
+  conclude: { args: '<id> <conclusion>', help: 'Conclude it (a conclusion is required)', load: () => import('./commands/idea-resolve.ts') },
+  abandon: { args: '<id> <reason>', help: 'Abandon it (a reason is required)', load: () => import('./commands/idea-resolve.ts') },
+  reopen: { args: '<id>', help: 'Open it again', load: () => import('./commands/idea-resolve.ts') },
+  note: { args: '<id> <text>', help: 'Add a note', load: () => import('./commands/idea-note.ts') },
+  link: { args: '<id>', help: 'Add parents (--parent P, repeatable); cycles are refused', load: () => import('./commands/idea-link.ts') },
+  tag: { args: '<id> [...changes]', help: 'Add (+T or --tag T) or remove (-T) tags', load: () => import('./commands/idea-tag.ts') },
 }
-const MSG: Record<string, Loader> = {
-  send: () => import('./commands/msg-send.ts'),
-  list: () => import('./commands/msg-list.ts'),
-  read: () => import('./commands/msg-read.ts'),
+const MSG: Verbs = {
+  send: { args: '<text>', help: 'Send a message (--to WHO: a writer id, agent, role, or all)', load: () => import('./commands/msg-send.ts') },
+  list: { args: '', help: 'Messages to me and the ones I sent (--unread, --all)', load: () => import('./commands/msg-list.ts') },
+  read: { args: '[...ids]', help: 'Mark the given messages, or all unread ones, read', load: () => import('./commands/msg-read.ts') },
 }
-
-function verbs(noun: string, table: Record<string, Loader>, verb: string | undefined): Loader {
-  if (!verb) throw new UsageError(`git lab ${noun}: give a verb: ${Object.keys(table).join(', ')} (see 'git lab ${noun} -h')`)
-  const l = table[verb]
-  if (!l) throw new UsageError(`git lab ${noun}: unknown verb ${JSON.stringify(verb)}: ${Object.keys(table).join(', ')}`)
-  return l
-}
+export const VERBS: VerbTables = { idea: IDEA, msg: MSG }
 
 export function buildCli(ctx: Ctx, done: (p: Promise<number | void>) => void) {
   const cli = cac('git lab')
@@ -42,6 +42,11 @@ export function buildCli(ctx: Ctx, done: (p: Promise<number | void>) => void) {
     done(load().then(m => m.run(ctx, pre(...a.slice(0, -1)), opts)))
   }
   const flat = (...a: unknown[]) => a.flat().filter((x): x is string | number => x !== undefined).map(String)
+  // idea modules get the verb as their first argument (one module serves conclude, abandon and reopen)
+  const verbAct = (table: Verbs, withVerb: boolean) => (...raw: unknown[]) => {
+    const [verb, args, opts] = raw.map(unshield) as [string, string[], Record<string, unknown>]
+    done(table[verb].load().then(m => m.run(ctx, withVerb ? [verb, ...flat(args)] : flat(args), opts)))
+  }
 
   cli.command('init', 'Set up git lab in this repository (writer id, fetch refspec, hooks); idempotent')
     .option('--remote <name>', 'Remote to sync lab records with (default: origin, or the only remote)')
@@ -51,30 +56,29 @@ export function buildCli(ctx: Ctx, done: (p: Promise<number | void>) => void) {
     .example('git lab init --objective val_loss --minimize')
     .action(act(() => import('./commands/init.ts')))
 
-  cli.command('idea [verb] [...args]', 'Ideas: new, list, show, conclude, abandon, reopen, note, link, tag')
+  cli.command('idea [verb] [...args]', 'Ideas: what to try and what was learned, a DAG of parents and children')
     .option('--parent <id>', 'Parent idea (repeatable; idea new, idea link)')
     .option('--tag <tag>', 'Tag (repeatable; idea new) or filter (idea list)')
     .option('--status <status>', 'Filter idea list: open, concluded, abandoned')
     .option('--json', 'JSON output')
     .example('git lab idea new "wider MLP" --parent 3fa9 --tag arch')
     .example('git lab idea conclude 3fa9 "width helps up to 4x, then overfits"')
-    .action((...raw: unknown[]) => {
-      const [verb, args, opts] = raw.map(unshield) as [string | undefined, string[], Record<string, unknown>]
-      done(verbs('idea', IDEA, verb)().then(m => m.run(ctx, [verb!, ...flat(args)], opts)))
-    })
+    .action(verbAct(IDEA, true))
 
   const submitOpts = (c: ReturnType<typeof cli.command>) => c
     .option('-m, --message <text>', 'What this experiment tries').option('--run <cmd>', 'Command to run')
     .option('--setup <cmd>', 'Command to run first').option('--idea <id>', 'Idea it belongs to')
     .option('--from <ref>', 'Base the snapshot on this experiment or git revision instead of HEAD')
     .option('--priority <n>', 'Higher runs first (default 0)').option('--tag <tag>', 'Tag (repeatable)')
-    .option('--gpus <n>', 'GPUs it needs (default 0)').option('--depends-on <id>', 'Run after this experiment succeeds (repeatable)')
+    .option('--gpus <n>', 'How many GPUs it needs (default 0)').option('--depends-on <id>', 'Run after this experiment succeeds (repeatable)')
     .option('--timeout <duration>', 'Stop it after e.g. 30m, 2h').option('--no-code', 'Record no code snapshot')
     .option('--include <path>', 'Snapshot this untracked file (or folder) even if it looks like a secret (repeatable)')
+    .option('--param <name=value>', 'A param for the job ($LAB_PARAMS, LAB_PARAM_NAME; repeatable); V1,V2,... queues a sweep (\\, for a comma)')
 
   submitOpts(cli.command('submit', 'Snapshot the working tree (untouched) and queue an experiment'))
     .option('--json', 'Print the experiment as JSON')
     .example('git lab submit -m "lr 3e-4" --run "python train.py --lr 3e-4" --tag sweep')
+    .example('git lab submit -m "lr x wd" --run "python train.py" --param lr=1e-3,3e-4,1e-4 --param wd=0,0.1')
     .action(act(() => import('./commands/submit.ts')))
 
   submitOpts(cli.command('run', 'Submit and run an experiment here now, streaming its output; exits with its exit code'))
@@ -85,7 +89,7 @@ export function buildCli(ctx: Ctx, done: (p: Promise<number | void>) => void) {
 
   cli.command('worker', 'Run queued experiments of this lab until stopped (Ctrl-C leaves running jobs running)')
     .option('--once', 'Exit when nothing is left that this worker can run').option('--jobs <n>', 'Experiments at once (default 1)')
-    .option('--gpus <list>', 'GPUs to use: a count (4) or ids (0,2,3); default: lab.gpus config, else nvidia-smi -L')
+    .option('--gpus <list>', 'GPUs to use: all, a count (4), indices (0,2,3) or UUIDs (GPU-...); default: lab.gpus, else nvidia-smi -L')
     .option('--keep', 'Keep worktrees and journals under .git/lab/runs').option('--grace <duration>', 'SIGKILL this long after SIGTERM on cancel (default 10s)')
     .option('--sync-every <duration>', 'Sync with the lab remote this often (default 15s; 0: never)')
     .option('--lease <duration>', 'A claim lapses this long after its last renewal (default 2m)')
@@ -102,6 +106,13 @@ export function buildCli(ctx: Ctx, done: (p: Promise<number | void>) => void) {
     .option('--series <name>', 'Only this series (repeatable)').option('--attempt <n>', 'Attempt (default: the latest)')
     .example('git lab metrics 3fa9 --csv > 3fa9.csv')
     .action(act(() => import('./commands/metrics.ts'), flat))
+  cli.command('artifacts <id> [...paths]', "An experiment's artifacts: where each is (git or a host), or, given PATHs or -o, fetch them")
+    .option('-o, --output <dir>', 'Write them under this folder at their paths (default: the current one)')
+    .option('--attempt <n>', 'Attempt (default: the latest)').option('--force', 'Overwrite files that exist')
+    .option('--json', 'JSON output')
+    .example('git lab artifacts 3fa9').example('git lab artifacts 3fa9 -o results/3fa9')
+    .example('git lab artifacts 3fa9 ckpt/model.pt plots/ --attempt 2 --force')
+    .action(act(() => import('./commands/artifacts.ts'), flat))
   cli.command('compare <id> [...ids]', 'Params, code and summary metrics of experiments side by side, and which is best')
     .option('--metric <name>', 'Rank by this metric instead of the objective').option('--minimize', 'With --metric: lower is better')
     .option('--maximize', 'With --metric: higher is better').option('--json', 'JSON output')
@@ -113,6 +124,9 @@ export function buildCli(ctx: Ctx, done: (p: Promise<number | void>) => void) {
   cli.command('log', 'Experiments, newest first (→ marks the one whose code HEAD is at)')
     .option('--limit <n>', 'How many (0: all)', { default: 30 }).option('--idea <id>', 'Only this idea')
     .option('--status <status>', 'Only this status').option('--tag <tag>', 'Only this tag').option('--json', 'JSON output')
+    .option('--where <expr>', 'Only where a param or final metric compares: lr<0.01, opt=adam (= != < <= > >=; repeatable: all hold)')
+    .option('--columns <names>', 'Add columns of params or final metrics: lr,wd,loss')
+    .example('git lab log --where "lr<=1e-3" --where "loss<0.3" --columns lr,wd,loss')
     .action(act(() => import('./commands/log.ts')))
 
   cli.command('show <id>', 'Everything known about one experiment').option('--json', 'JSON output')
@@ -132,14 +146,11 @@ export function buildCli(ctx: Ctx, done: (p: Promise<number | void>) => void) {
   cli.command('note <id> <text>', 'Add a note to an experiment').option('--json', 'JSON output')
     .action(act(() => import('./commands/note.ts'), flat))
 
-  cli.command('msg [verb] [...args]', 'Messages: send --to WHO "text", list [--unread] [--all], read [ID...]')
+  cli.command('msg [verb] [...args]', 'Messages between the people and agents of the lab')
     .option('--to <who>', 'A writer id, agent, role, or all').option('--unread', 'Only unread messages to me')
     .option('--all', 'Every message, not only mine').option('--json', 'JSON output')
     .example('git lab msg send --to reviewer "run 3fa9 beats baseline, please check"')
-    .action((...raw: unknown[]) => {
-      const [verb, args, opts] = raw.map(unshield) as [string | undefined, string[], Record<string, unknown>]
-      done(verbs('msg', MSG, verb)().then(m => m.run(ctx, flat(args), opts)))
-    })
+    .action(verbAct(MSG, false))
 
   cli.command('status', 'Writer, remote, experiments by status, what is not pushed').option('--json', 'JSON output')
     .action(act(() => import('./commands/status.ts')))
@@ -151,25 +162,16 @@ export function buildCli(ctx: Ctx, done: (p: Promise<number | void>) => void) {
   cli.command('hook <name> [...args]', 'Run by the installed git hooks (internal)')
     .action(act(() => import('./commands/hook.ts'), flat))
 
-  cli.help()
-  cli.version(VERSION)
+  cli.command('help [command] [verb]', "A command's help, as 'git lab COMMAND -h' prints it ('git lab --help': the manual)")
+    .action((...raw: unknown[]) => done(Promise.resolve(help(ctx, cli, raw.map(unshield)[0] as string | undefined))))
   return cli
 }
 
-// The option parser (mri) turns values that look like numbers into numbers ('' -> 0, '1e3' -> 1000), and
-// reads `tag ID -b` as flags. Values are shielded with a marker before parsing and unshielded after.
-const SHIELD = '\u0001'
-
-function shield(argv: string[]): string[] {
-  const tagFrom = argv[0] === 'tag' ? 2 : argv[0] === 'idea' && argv[1] === 'tag' ? 3 : Infinity
-  return argv.map((a, i) => i === 0 ? a : !a.startsWith('-') || /^-\d/.test(a) || (i >= tagFrom && /^-[^-]/.test(a)) ? SHIELD + a : a)
-}
-
-function unshield(v: unknown): unknown {
-  if (typeof v === 'string') return v.startsWith(SHIELD) ? v.slice(1) : v
-  if (Array.isArray(v)) return v.map(unshield)
-  if (v && typeof v === 'object') return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, unshield(x)]))
-  return v
+function help(ctx: Ctx, cli: CAC, name: string | undefined): void {
+  if (name === undefined) return ctx.io.out(overview(allDocs(cli, VERBS), VERSION))
+  const c = cli.commands.find(x => x.isMatched(name))
+  if (!c) throw new UsageError(`unknown command ${JSON.stringify(name)}: see 'git lab -h'`)
+  ctx.io.out(commandHelp(commandDoc(c, VERBS)))
 }
 
 /** Runs one command. Everything it prints goes through terminalIO: text from other writers never reaches a terminal live. */
@@ -178,13 +180,10 @@ export async function main(argv: string[], raw: Omit<Ctx, 'io'> & { io: Streams 
   let pending: Promise<number | void> | null = null
   try {
     const cli = buildCli(ctx, p => { pending = p })
-    const args = shield(argv)
-    cli.parse(['node', 'git-lab', ...args], { run: false })
-    if (cli.options.help || cli.options.version) return 0
-    if (!cli.matchedCommand) {
-      if (args.length === 0) { cli.outputHelp(); return 0 }
-      throw new UsageError(`unknown command ${JSON.stringify(argv[0])}: see 'git lab -h'`)
-    }
+    const p = prepare(argv, cli, VERBS)
+    if (p.version) { ctx.io.out(`git lab version ${VERSION}\n`); return 0 }
+    if (p.help || !p.command) { help(ctx, cli, p.command?.name); return 0 }
+    cli.parse(['node', 'git-lab', ...p.argv], { run: false })
     await cli.runMatchedCommand()
     return (await pending) ?? 0
   } catch (e) {

@@ -18,16 +18,13 @@ export async function withLab<T>(ctx: Ctx, fn: (lab: Lab) => Promise<T>): Promis
 export const many = (v: unknown): string[] => v === undefined || v === true ? [] : (Array.isArray(v) ? v : [v]).map(String)
 export const text = (v: unknown): string | undefined => v === undefined || v === true ? undefined : Array.isArray(v) ? String(v[v.length - 1]) : String(v)
 
-export function int(name: string, v: unknown): number | undefined {
+/** An integer option, at least `min` when given (so `--limit -1` is refused, not read as "all"). */
+export function int(name: string, v: unknown, min = -Infinity): number | undefined {
   if (v === undefined) return undefined
-  const n = typeof v === 'number' ? v : Number(String(v))
+  const n = typeof v === 'number' ? v : /^\s*-?\d+\s*$/.test(String(v)) ? Number(String(v)) : NaN
   if (!Number.isSafeInteger(n)) throw new UsageError(`--${name} expects an integer, got ${JSON.stringify(String(v))}`)
+  if (n < min) throw new UsageError(`--${name} must be ${min} or more, got ${n}`)
   return n
-}
-
-export function need(args: string[], n: number, usage: string): void {
-  if (args.length < n) throw new UsageError(`usage: git lab ${usage}`)
-  if (args.length > n) throw new UsageError(`too many arguments (${args.slice(n).map(a => JSON.stringify(a)).join(' ')}); usage: git lab ${usage} (quote text)`)
 }
 
 /** Calls fn on Ctrl-C, SIGTERM or SIGHUP (a closed terminal), the n-th time with n, until the returned function is called. */

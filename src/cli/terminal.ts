@@ -1,4 +1,4 @@
-// The terminal's doors: everything the CLI prints passes safeText (records of other writers) or safeOutput (a job's output).
+// The terminal's doors: everything the CLI prints passes safeText (records of other writers) or safeOutput / safeRedraw (a job's output).
 import { StringDecoder } from 'node:string_decoder'
 import { CONTROLS, uEscape } from '../lab/json.ts'
 
@@ -24,9 +24,21 @@ const TOKEN = /(?!\x1b\[[0-79;:]*m)(?:(?:\x1b\[|\x9b)([\x30-\x3f]*)([\x20-\x2f]*
  *   every state of the bar shows, and no text can be drawn over an earlier line.
  * - Any other control character (a lone ESC, BEL, backspace, NUL, C1, bidi) is written as `\uXXXX`.
  */
-export const safeOutput = (s: string): string => s.replace(TOKEN, (t, params?: string, mid?: string, final?: string) => {
+export const safeOutput = (s: string): string => door(s, '\n')
+
+/** Back to the start of the line and erase it: a redrawn line shows its latest state only. */
+export const REDRAW = '\r\x1b[K'
+
+/**
+ * safeOutput for a job's output on a terminal (`logs`, `run`; never a diff, where a \r must not hide code): a lone
+ * \r becomes REDRAW, so a progress bar redraws in place as it did for the job and shows its latest state. Only the
+ * current line is ever drawn over; a file or a pipe gets safeOutput, every state on a line of its own.
+ */
+export const safeRedraw = (s: string): string => door(s, REDRAW)
+
+const door = (s: string, cr: string): string => s.replace(TOKEN, (t, params?: string, mid?: string, final?: string) => {
   if (final !== undefined) return final === 'm' && !mid && /^[0-9;:]*$/.test(params!) ? sgr(params!) : ''
-  return t.length > 1 ? '' : t === '\r' ? '\n' : uEscape(t)
+  return t.length > 1 ? '' : t === '\r' ? cr : uEscape(t)
 })
 
 function sgr(params: string): string {

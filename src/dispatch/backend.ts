@@ -9,10 +9,14 @@ export interface JobSpec {
   commit: string | null
   run: string
   setup: string | null
-  /** LAB_EXPERIMENT, LAB_IDEA, CUDA_VISIBLE_DEVICES, ...: the backend adds LAB_METRICS and LAB_OUTPUT */
+  /** LAB_EXPERIMENT, LAB_IDEA, LAB_PARAM_*, CUDA_VISIBLE_DEVICES, ...: the backend adds LAB_METRICS, LAB_OUTPUT, LAB_PARAMS */
   env: Record<string, string>
+  /** the text of the $LAB_PARAMS file (JSON), which the backend writes where the job runs (absent: `{}`) */
+  params?: string
   gpus: string[]
   timeout: number | null
+  /** SIGTERM to SIGKILL, for what the job leaves running when it ends (default 10 s) */
+  graceMs?: number
   /** keep the worktree and journals after the run */
   keep: boolean
 }
@@ -35,9 +39,12 @@ export interface Backend {
   readonly name: string
   /** GPU ids this host offers */
   gpus(): Promise<string[]>
-  /** checks out the code where the job will run */
+  /** checks out the code where the job will run; BusyError if anything of this attempt is alive there already */
   prepare(job: JobSpec): Promise<void>
-  /** starts the job under its supervisor, detached from the worker: it outlives a killed worker */
+  /**
+   * starts the job under its supervisor, detached from the worker: it outlives a killed worker. When the job ends,
+   * everything it started ends too (SIGTERM, SIGKILL after graceMs), before the end is recorded on the host.
+   */
   start(job: JobSpec): Promise<void>
   /** jobs this backend holds that no live worker is attached to (to re-attach after a restart) */
   orphans(): Promise<JobSpec[]>
@@ -50,11 +57,12 @@ export interface Backend {
   /** current size of a journal */
   size(job: JobSpec, stream: Stream): Promise<number>
   poll(job: JobSpec): Promise<JobPoll>
-  /** SIGTERM to the job's process group, SIGKILL after graceMs; resolves when it is gone */
+  /** SIGTERM to the job's whole process tree, SIGKILL after graceMs; resolves when all of it is gone */
   cancel(job: JobSpec, graceMs: number): Promise<void>
   /** the files the job left in $LAB_OUTPUT (contents only for small ones) */
   collect(job: JobSpec): Promise<ArtifactFile[]>
-  /** removes the worktree and journals (kept when job.keep), and lets go of the job */
+  /** ends what is left of the job's tree, removes the worktree and journals (kept when job.keep), lets go of the job;
+   *  never while the job runs or another live worker follows it */
   cleanup(job: JobSpec): Promise<void>
   /** resolves when something about the job may have changed (its process ended); optional low-latency hint */
   changed?(job: JobSpec): Promise<void>

@@ -1,49 +1,31 @@
 // The local backend: a detached worktree per attempt under .git/lab/runs/<id>.<attempt>/, and a small shell
 // supervisor in its own session that writes its pid, the phase, and how the job ended, next to the journals.
 import { spawn } from 'node:child_process'
-import { createHash } from 'node:crypto'
+import { createHash, randomBytes } from 'node:crypto'
 import { createReadStream } from 'node:fs'
 import { chmod, lstat, mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises'
 import path from 'node:path'
 import type { Lab } from '../lab/lab.ts'
 import type { ArtifactFile } from '../lab/runs.ts'
-import { METRICS_FILE, OUTPUT_FILE, artifactsDir, fileSize, readRange, runDir, runsDir } from '../lab/journal.ts'
+import { DONE_FILE, METRICS_FILE, OUTPUT_FILE, artifactsDir, fileSize, readRange, runDir, runsDir } from '../lab/journal.ts'
 import type { Backend, JobPoll, JobSpec, Stream } from './backend.ts'
-import { alive, commandLine, groupAlive, same, self, startedAt } from './proc.ts'
+import { alive, commandLine, jobProcesses, same, self, signalAll, startedAt } from './proc.ts'
+import { supervisorArgs } from './supervisor.ts'
+import { BusyError } from '../errors.ts'
 import { detectGpus } from './gpus.ts'
-
-// $1 run dir, $2 setup command (may be empty), $3 run command. The job shares the supervisor's process group, so a
-// cancel's SIGTERM reaches both: the supervisor traps it and stays to record the job's exit code.
-const SUPERVISOR = `
-d=$1
-cd "$d" || exit 1
-echo $$ > pid.tmp && mv pid.tmp pid
-trap 'stop=1' TERM INT HUP
-code=0
-step() {
-  printf '%s\\n' "$1" > phase.tmp && mv phase.tmp phase
-  (cd work && exec sh -c "$2") </dev/null >>"$d/${OUTPUT_FILE}" 2>&1 &
-  child=$!
-  while :; do
-    wait $child
-    code=$?
-    kill -0 $child 2>/dev/null || break
-  done
-}
-if [ -n "$2" ]; then
-  step setting_up "$2"
-  if [ $code -ne 0 ] || [ -n "$stop" ]; then printf 'setup %s\\n' $code > exit.tmp && mv exit.tmp exit; exit 0; fi
-fi
-step running "$3"
-printf 'run %s\\n' $code > exit.tmp && mv exit.tmp exit
-`
+import { PARAMS_FILE, withoutParams } from '../lab/params.ts'
 
 /** Small files in $LAB_OUTPUT become blobs; larger ones are recorded by size and hash only. */
 export const ARTIFACT_INLINE_BYTES = 1024 * 1024
 const ARTIFACT_INLINE_TOTAL = 16 * 1024 * 1024
 const MAX_ARTIFACTS = 1000
 
-interface JobFile { spec: JobSpec; created: number }
+/** job.json. tag: in LAB_JOB_TAG of every process of the job, to find its tree (src/dispatch/supervisor.ts). */
+interface JobFile { spec: JobSpec; created: number; tag?: string }
+
+/** How long what a job leaves running gets between SIGTERM and SIGKILL when nothing else is said. */
+const DEFAULT_GRACE_MS = 10_000
+const sleep = (ms: number) => new Promise(r => setTimeout(r, ms))
 
 // Journals and artifacts hold whatever a job printed or wrote, secrets included: owner only, whatever the umask
 // (mkdir and open apply it; chmod does not).
@@ -86,34 +68,57 @@ export class LocalBackend implements Backend {
 
   async prepare(job: JobSpec): Promise<void> {
     const d = this.dir(job)
-    // A half-prepared run of this attempt (a worker killed while preparing it) is started over.
-    await rm(d, { recursive: true, force: true })
-    this.createdAt.delete(this.key(job))
+    // A run folder whose job is alive is never removed or reused, whoever asks (a second claimer of the attempt, a
+    // worker taking over from one killed between starting a job and recording it).
+    if (await this.busy(job)) throw new BusyError(`a job of ${job.id} (attempt ${job.attempt}) is still running here: ${d}`)
+    // A half-prepared or dead run of this attempt is started over: moved aside first, so of two preparers one wins.
+    if (await lstat(d).catch(() => null)) {
+      if (await lstat(path.join(d, 'work', '.git')).catch(() => null)) await this.lab.repo.worktreeRemove(path.join(d, 'work')).catch(() => undefined)
+      const aside = `${d}.stale-${randomBytes(4).toString('hex')}`
+      await rename(d, aside).then(() => rm(aside, { recursive: true, force: true }), () => undefined)
+    }
+    this.jobFiles.delete(this.key(job))
     this.tightened ??= Promise.all([
       tightenOld(runsDir(this.lab), [OUTPUT_FILE, METRICS_FILE]),
       tightenOld(path.dirname(artifactsDir(this.lab, job.id, job.attempt)), []),
     ]).then(() => undefined)
     await this.tightened
     await privateDir(runsDir(this.lab))
+    try {
+      await mkdir(d, { mode: PRIVATE_DIR })
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'EEXIST') throw new BusyError(`another process is preparing ${job.id} (attempt ${job.attempt}) here: ${d}`)
+      throw e
+    }
     await privateDir(d)
     await privateDir(path.join(d, 'out'))
-    await Promise.all([OUTPUT_FILE, METRICS_FILE].map(async f => {
-      await writeFile(path.join(d, f), '', { mode: PRIVATE_FILE })
+    await Promise.all([OUTPUT_FILE, METRICS_FILE, PARAMS_FILE].map(async f => {
+      await writeFile(path.join(d, f), f === PARAMS_FILE ? job.params ?? '{}\n' : '', { mode: PRIVATE_FILE })
       await chmod(path.join(d, f), PRIVATE_FILE)
     }))
-    await this.lock(job, true)
-    await writeFile(path.join(d, 'job.json'), JSON.stringify({ spec: job, created: Date.now() } satisfies JobFile) + '\n')
+    if (!(await this.lock(job))) throw new BusyError(`another worker holds ${job.id} (attempt ${job.attempt}) here: ${d}`)
+    const tag = randomBytes(8).toString('hex')
+    await writeFile(path.join(d, 'job.json'), JSON.stringify({ spec: job, created: Date.now(), tag } satisfies JobFile) + '\n')
     if (job.commit) await this.lab.repo.worktreeAdd(path.join(d, 'work'), job.commit)
     else await mkdir(path.join(d, 'work'))
   }
 
   async start(job: JobSpec): Promise<void> {
     const d = this.dir(job)
+    const tag = (await this.jobFile(job))?.tag ?? randomBytes(8).toString('hex')
+    // The user's environment without git's repository variables (from `git --git-dir=X lab run`, a hook, an alias):
+    // the job's git works on the job's own worktree, never on the user's checkout.
+    const user = withoutParams(this.lab.env)
+    for (const k of await this.lab.repo.localEnvVars()) delete user[k]
     const env: NodeJS.ProcessEnv = {
-      ...this.lab.env, ...job.env, LAB_METRICS: path.join(d, METRICS_FILE), LAB_OUTPUT: path.join(d, 'out'),
+      // Python buffers a redirected stdout: without this, a training script's progress reaches the log in 8 KiB steps.
+      PYTHONUNBUFFERED: '1',
+      ...user, ...job.env, LAB_METRICS: path.join(d, METRICS_FILE), LAB_OUTPUT: path.join(d, 'out'),
+      LAB_PARAMS: path.join(d, PARAMS_FILE),
     }
-    // detached: setsid(), so the job is its own process group and outlives the worker
-    const child = spawn('sh', ['-c', SUPERVISOR, 'git-lab-supervisor', d, job.setup ?? '', job.run], { cwd: d, env, detached: true, stdio: 'ignore' })
+    // detached: setsid(), so the job is its own session and process group and outlives the worker
+    const args = supervisorArgs(d, job.setup ?? '', job.run, tag, job.graceMs ?? DEFAULT_GRACE_MS)
+    const child = spawn('sh', args, { cwd: d, env, detached: true, stdio: 'ignore' })
     this.exits.set(this.key(job), new Promise(resolve => { child.on('exit', () => resolve()); child.on('error', () => resolve()) }))
     child.unref()
   }
@@ -128,26 +133,26 @@ export class LocalBackend implements Backend {
     for (const n of names) {
       const d = path.join(runsDir(this.lab), n)
       const job = await readFile(path.join(d, 'job.json'), 'utf8').then(t => JSON.parse(t) as JobFile, () => null)
-      if (!job || await fileSize(path.join(d, 'done')) > 0) continue
+      if (!job || await fileSize(path.join(d, DONE_FILE)) > 0) continue
       if (await this.lockHolder(job.spec)) continue
       out.push(job.spec)
     }
     return out
   }
 
-  attach(job: JobSpec): Promise<boolean> { return this.lock(job, false) }
+  attach(job: JobSpec): Promise<boolean> { return this.lock(job) }
 
   async holds(job: { id: string; attempt: number }): Promise<boolean> {
     return (await fileSize(path.join(this.dir(job), 'job.json'))) > 0
   }
 
   /** One live worker follows a job: an exclusive lock file naming it by pid and start time; a dead holder's is broken. */
-  private async lock(job: JobSpec, fresh: boolean): Promise<boolean> {
+  private async lock(job: JobSpec): Promise<boolean> {
     const file = path.join(this.dir(job), 'lock')
     const me = JSON.stringify(self()) + '\n'
     for (let i = 0; i < 3; i++) {
       try {
-        await writeFile(file, me, { flag: fresh && i === 0 ? 'w' : 'wx' })
+        await writeFile(file, me, { flag: 'wx' })
         return true
       } catch (e) {
         if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e
@@ -191,16 +196,32 @@ export class LocalBackend implements Backend {
     return fileSize(path.join(this.dir(job), stream === 'output' ? OUTPUT_FILE : METRICS_FILE))
   }
 
-  private readonly createdAt = new Map<string, number>()
-  /** When the job was prepared (job.json), read once per job. */
-  private async created(job: JobSpec): Promise<number | null> {
+  private readonly jobFiles = new Map<string, JobFile>()
+  /** job.json, read once per job. */
+  private async jobFile(job: { id: string; attempt: number }): Promise<JobFile | null> {
     const k = this.key(job)
-    if (!this.createdAt.has(k)) {
-      const c = await readFile(path.join(this.dir(job), 'job.json'), 'utf8').then(t => (JSON.parse(t) as JobFile).created, () => null)
-      if (c === null) return null
-      this.createdAt.set(k, c)
+    if (!this.jobFiles.has(k)) {
+      const f = await readFile(path.join(this.dir(job), 'job.json'), 'utf8').then(t => JSON.parse(t) as JobFile, () => null)
+      if (!f || typeof f.created !== 'number') return null
+      this.jobFiles.set(k, f)
     }
-    return this.createdAt.get(k)!
+    return this.jobFiles.get(k)!
+  }
+  /** When the job was prepared. */
+  private async created(job: JobSpec): Promise<number | null> { return (await this.jobFile(job))?.created ?? null }
+
+  /** The job's processes now (its supervisor excluded): src/dispatch/supervisor.ts says what counts. */
+  private async tree(job: { id: string; attempt: number }, supervisor: number | null): Promise<number[]> {
+    const tag = (await this.jobFile(job))?.tag ?? null
+    return supervisor === null && !tag ? [] : jobProcesses(supervisor, tag)
+  }
+
+  /** Whether anything of the attempt is alive here: a worker following it, its supervisor, or any process of its tree. */
+  private async busy(job: JobSpec): Promise<boolean> {
+    this.jobFiles.delete(this.key(job))
+    if ((await this.lockHolder(job)) === 'other') return true
+    const pid = await this.pid(job)
+    return pid !== null || (await this.tree(job, null)).length > 0
   }
 
   private async pid(job: JobSpec): Promise<number | null> {
@@ -237,20 +258,44 @@ export class LocalBackend implements Backend {
     return { phase, exitCode: null, setupFailed: false, startedAt: created }
   }
 
+  /**
+   * Asks the supervisor to stop the job: the grace goes to `stop`, SIGTERM to the process group (the job gets it at
+   * once; the supervisor traps it, gives the rest of the tree SIGTERM and everything SIGKILL after the grace, then
+   * writes `exit`). Resolves once `exit` is written and the tree is gone. A supervisor that is gone (killed) or does
+   * not finish within the grace and a margin is replaced from here: SIGTERM, the grace, SIGKILL to whatever is left.
+   */
   async cancel(job: JobSpec, graceMs: number): Promise<void> {
+    const d = this.dir(job)
+    const grace = Math.max(0, Math.round(graceMs))
     const pid = await this.pid(job)
-    if (pid === null) return
-    const signal = (s: NodeJS.Signals) => { try { process.kill(-pid, s) } catch { /* gone */ } }
-    signal('SIGTERM')
-    const until = Date.now() + graceMs
-    while (groupAlive(pid) && Date.now() < until) {
-      // the supervisor stays to record the exit code: the job is gone once it has
-      if (await fileSize(path.join(this.dir(job), 'exit')) > 0) return
-      await new Promise(r => setTimeout(r, 50))
+    if (pid !== null) {
+      await writeFile(path.join(d, 'stop.tmp'), `${grace}\n`).then(() => rename(path.join(d, 'stop.tmp'), path.join(d, 'stop'))).catch(() => undefined)
+      try { process.kill(-pid, 'SIGTERM') } catch { /* gone */ }
+      const until = Date.now() + grace + 5000
+      while (Date.now() < until) {
+        const exited = await fileSize(path.join(d, 'exit')) > 0
+        if ((exited || !alive(pid)) && (await this.tree(job, alive(pid) ? pid : null)).length === 0) return
+        await sleep(50)
+      }
+      // Still the same supervisor (checked again: its pid could have been reused), stuck: its group goes at once.
+      const still = await this.pid(job)
+      if (still !== null) { try { process.kill(-still, 'SIGKILL') } catch { /* gone */ } }
     }
-    if (!groupAlive(pid)) return
-    signal('SIGKILL')
-    for (let i = 0; i < 100 && groupAlive(pid); i++) await new Promise(r => setTimeout(r, 20))
+    await this.end(job, pid === null ? grace : 0)
+  }
+
+  /** Ends what is left of the job's tree from here (its supervisor is gone): SIGTERM, SIGKILL after graceMs. */
+  private async end(job: JobSpec, graceMs: number): Promise<void> {
+    let left = await this.tree(job, null)
+    if (!left.length) return
+    signalAll(left, 'SIGTERM')
+    const until = Date.now() + graceMs
+    while (left.length && Date.now() < until) { await sleep(50); left = await this.tree(job, null) }
+    for (let i = 0; i < 100 && left.length; i++) {
+      signalAll(left, 'SIGKILL')
+      await sleep(20)
+      left = await this.tree(job, null)
+    }
   }
 
   async collect(job: JobSpec): Promise<ArtifactFile[]> {
@@ -283,9 +328,14 @@ export class LocalBackend implements Backend {
 
   async cleanup(job: JobSpec): Promise<void> {
     const d = this.dir(job)
-    this.createdAt.delete(this.key(job))
+    // Only the worker following the job cleans up, and never while the job runs.
+    if ((await this.lockHolder(job)) === 'other') return
+    if ((await this.pid(job)) !== null && !(await fileSize(path.join(d, 'exit')))) throw new BusyError(`${job.id} (attempt ${job.attempt}) is still running here`)
+    // Its supervisor wrote `exit` after ending the tree; one that vanished (killed) may have left processes behind.
+    await this.end(job, 1000)
+    this.jobFiles.delete(this.key(job))
     if (job.keep) {
-      await writeFile(path.join(d, 'done'), new Date().toISOString() + '\n')
+      await writeFile(path.join(d, DONE_FILE), new Date().toISOString() + '\n')
       await rm(path.join(d, 'lock'), { force: true })
       return
     }

@@ -1,5 +1,5 @@
-// Processes on this host: is a pid alive, and is it still the process we started (not a reused pid)?
-import { readFileSync } from 'node:fs'
+// Processes on this host: is a pid alive, is it still the process we started (not a reused pid), what is a job's tree?
+import { readFileSync, readdirSync } from 'node:fs'
 import { execFileSync } from 'node:child_process'
 
 const HAS_PROC = (() => { try { readFileSync('/proc/self/stat'); return true } catch { return false } })()
@@ -56,7 +56,40 @@ export function same(who: { pid: number; start: number | null }): boolean {
   return who.start === null || now === null || Math.abs(now - who.start) < 1000
 }
 
-/** True while any process of the group is alive. */
-export function groupAlive(pgid: number): boolean {
-  try { process.kill(-pgid, 0); return true } catch (e) { return (e as NodeJS.ErrnoException).code === 'EPERM' }
+/**
+ * The processes of a job (src/dispatch/supervisor.ts says what counts), except `leader` itself and this process:
+ * with `leader` (a supervisor known to be alive), the members of its session and process group; with /proc, every
+ * process whose environment carries `tag`. Without /proc, the group only (`ps`). A dead supervisor's pid is never
+ * matched as a group: its number may have been reused by another session.
+ */
+export function jobProcesses(leader: number | null, tag: string | null): number[] {
+  const out = new Set<number>()
+  if (!HAS_PROC) {
+    if (leader === null) return []
+    try {
+      const text = execFileSync('ps', ['-A', '-o', 'pid=', '-o', 'pgid='], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] })
+      for (const line of text.split('\n')) {
+        const [p, g] = line.trim().split(/\s+/).map(Number)
+        if (g === leader && p !== leader && p !== process.pid) out.add(p)
+      }
+    } catch { /* no ps: nothing known */ }
+    return [...out]
+  }
+  const needle = tag ? Buffer.from(tag) : null
+  for (const name of readdirSync('/proc')) {
+    const pid = Number(name)
+    if (!Number.isSafeInteger(pid) || pid === leader || pid === process.pid || pid <= 1) continue
+    const f = stat(pid)
+    if (!f || f[0] === 'Z' || f[0] === 'X') continue
+    // fields after the name: state, ppid, pgrp, session
+    if (leader !== null && (Number(f[2]) === leader || Number(f[3]) === leader)) { out.add(pid); continue }
+    if (!needle) continue
+    try { if (readFileSync(`/proc/${pid}/environ`).includes(needle)) out.add(pid) } catch { /* gone, or not ours */ }
+  }
+  return [...out]
+}
+
+/** Sends the signal to each process; gone ones are skipped. */
+export function signalAll(pids: number[], signal: NodeJS.Signals): void {
+  for (const p of pids) { try { process.kill(p, signal) } catch { /* gone */ } }
 }

@@ -22,9 +22,12 @@ export function sealInterval(ageMs: number): number {
 }
 
 /** How a job's end is recorded: why it stopped (if the worker stopped it), what the experiment says, how it exited. */
-export function outcome(stopping: 'cancelled' | 'timed_out' | null, timeout: number | null, e: Experiment, poll: JobPoll, metrics: Record<string, number> | null): StatusReport {
+export function outcome(stopping: 'cancelled' | 'timed_out' | 'lost' | null, timeout: number | null, e: Experiment, poll: JobPoll,
+  metrics: Record<string, number> | null, lostWhy?: string | null): StatusReport {
   const code = poll.exitCode
   const base = { exit_code: code, metrics }
+  // The worker lost its claim and stopped the job: the attempt has no result (a retry runs it again).
+  if (stopping === 'lost') return { ...base, status: 'lost', reason: `stopped by its worker: ${lostWhy ?? 'its claim was lost'}` }
   if (stopping === 'timed_out') return { ...base, status: 'timed_out', reason: `ran longer than its timeout of ${timeout}s` }
   if (stopping === 'cancelled' || e.status === 'cancelled') return { ...base, status: 'cancelled', reason: e.reason ?? 'cancelled' }
   if (poll.phase === 'vanished') return { ...base, status: 'lost', reason: 'its process vanished without an exit code (was the host restarted?)' }
@@ -39,9 +42,10 @@ function signalName(n: number): string {
   return names[n] ?? `signal ${n}`
 }
 
-/** The job's last output line, if it is a JSON object: its numeric entries are the final metrics. */
+/** The job's last output line, if it is a JSON object: its numeric entries are the final metrics. A progress bar's
+ *  \r ends a line too (a bar erased with \r before the last line does not hide it). */
 export function finalMetrics(tail: Buffer): Record<string, number> | null {
-  const lines = tail.toString('utf8').split('\n').map(l => l.trim()).filter(Boolean)
+  const lines = tail.toString('utf8').split(/\r?\n|\r/).map(l => l.trim()).filter(Boolean)
   const last = lines[lines.length - 1]
   if (!last || last[0] !== '{') return null
   try {

@@ -2,6 +2,7 @@
 // before they are recorded.
 import { createHash } from 'node:crypto'
 import type { ArtifactFile } from '../lab/runs.ts'
+import { lineCut } from '../lab/journal.ts'
 
 /** Names whose values are treated as secret without being listed (HF_TOKEN, WANDB_API_KEY, AWS_SECRET_ACCESS_KEY, ...). */
 export const SECRET_NAME = /(TOKEN|SECRET|PASSWORD|PASSWD|API_?KEY|ACCESS_?KEY|PRIVATE_?KEY|CREDENTIAL|AUTH)/i
@@ -31,6 +32,31 @@ export function maskSecrets(data: Buffer, secrets: Buffer[]): Buffer {
     }
   }
   return out ?? data
+}
+
+/**
+ * Where a chunk of output may end (0: nowhere yet): its last line end (`lineCut`: after a \n, or before a progress
+ * bar's \r) that cuts no possible occurrence of a secret in two, since each chunk is masked on its own. Only a
+ * secret holding a \n or \r can straddle a line end. Bytes outside `data` (sealed before, or not yet written)
+ * count as matching, so a cut is only taken where what is known rules a split out.
+ */
+export function sealCut(data: Buffer, secrets: Buffer[]): number {
+  const risky = secrets.filter(s => s.includes(0x0a) || s.includes(0x0d))
+  let cut = lineCut(data)
+  while (cut > 0 && risky.some(s => mayStraddle(data, cut, s))) cut = lineCut(data, cut - 1)
+  return cut
+}
+
+/** Whether `secret` could occur across position `cut` of `data`, given the bytes of data that are known. */
+function mayStraddle(data: Buffer, cut: number, secret: Buffer): boolean {
+  for (let k = 1; k < secret.length; k++) {
+    let fits = true
+    for (let j = Math.max(0, k - cut); j < secret.length && cut - k + j < data.length; j++) {
+      if (data[cut - k + j] !== secret[j]) { fits = false; break }
+    }
+    if (fits) return true
+  }
+  return false
 }
 
 /** An artifact whose contents go into git, with secrets masked (its hash is of what is recorded). */

@@ -2,7 +2,7 @@
 // records how each ended, and re-attaches to jobs a previous worker left running.
 import { hostname } from 'node:os'
 import type { Lab } from '../lab/lab.ts'
-import { claimExperiment, readClaim } from '../lab/claims.ts'
+import { readClaim, type ClaimPosition, type ClaimResult } from '../lab/claims.ts'
 import { cancelExperiment } from '../lab/experiments.ts'
 import { artifactsDraft, record, statusDraft } from '../lab/runs.ts'
 import { sync } from '../lab/sync.ts'
@@ -10,7 +10,9 @@ import { checkTrust, labTrust, untrustedReason, type Trust } from '../lab/trust.
 import type { Draft } from '../store/op.ts'
 import { TERMINAL, type Experiment, type State } from '../store/state.ts'
 import type { Backend, JobPoll, JobSpec } from './backend.ts'
-import { alive } from './proc.ts'
+import { paramEnv, paramsFile } from '../lab/params.ts'
+import { Claimer } from './claimer.ts'
+import { BusyError } from '../errors.ts'
 import { pickQueued, type QueueVerdict } from './queue.ts'
 import { maskArtifact, secretValues } from './secrets.ts'
 import { Sealer } from './sealer.ts'
@@ -24,8 +26,8 @@ export interface WorkerOptions {
   only?: string
   /** a claim lapses this long after its last renewal (renewed every third of it while the job runs) */
   leaseSeconds?: number
-  /** claim with a local ref even with a remote: for an experiment just submitted here and not pushed */
-  claimLocally?: boolean
+  /** when the lab remote cannot be reached, claim with this clone's ref alone (git lab run: its experiment is not pushed) */
+  offline?: boolean
   keep?: boolean
   /** SIGTERM, then SIGKILL after this long (ms) */
   graceMs?: number
@@ -45,18 +47,22 @@ interface Active {
   spec: JobSpec
   journal: Sealer
   reported: 'none' | 'claimed' | 'setting_up' | 'running'
-  stopping: 'cancelled' | 'timed_out' | null
+  stopping: 'cancelled' | 'timed_out' | 'lost' | null
+  /** why the worker stopped a job whose claim it lost */
+  lostWhy: string | null
+  /** this process recorded the attempt's `claimed` (so the fold's runner must name this worker, not only this writer) */
+  claimedHere: boolean
   stopped: Promise<void> | null
   gpus: string[]
   busy: boolean
-  /** the claim ref's current value, renewed while the job runs (null: not known, e.g. re-attached without a claim) */
-  claimSha: string | null
+  /** where its claim stands, renewed while the job runs (null: not known, e.g. re-attached without a claim) */
+  claim: ClaimPosition | null
   renewedAt: number
 }
 
 export class Worker {
   private readonly active = new Map<string, Active>()
-  private readonly lostClaims = new Map<string, number>()
+  private readonly claimer: Claimer
   private readonly warned = new Set<string>()
   private stopRequested = false
   private wake: (() => void) | null = null
@@ -75,7 +81,17 @@ export class Worker {
     this.trust = o.only ? labTrust(lab) : checkTrust(labTrust(lab))
     this.secrets = secretValues(lab.env, lab.config.get('lab.secret') ?? [])
     this.maxOutput = parseBytes(lab.get('lab.maxoutput') ?? '') ?? MAX_OUTPUT
+    this.claimer = new Claimer(lab, { name: this.name, leaseSeconds: this.lease, offline: !!o.offline, log: l => this.log(l), holds: e => backend.holds(e) })
   }
+
+  /**
+   * Claims attempt 1 of an experiment about to be submitted (git lab run): no other worker can see it unclaimed.
+   * Kept (renewed) until the worker starts it; `release` gives it up if it never does.
+   */
+  reserve(id: string): Promise<ClaimResult> { return this.claimer.reserve(id) }
+
+  /** Gives up a reserved claim whose experiment this worker did not start. */
+  release(): Promise<void> { return this.claimer.release() }
 
   private log(line: string) { this.o.log?.(line) }
 
@@ -99,6 +115,7 @@ export class Worker {
     await this.reattach()
     for (;;) {
       await this.maybeSync(false)
+      await this.claimer.keepReserved()
       const state = await this.lab.state()
       for (const a of [...this.active.values()]) await this.step(a, state.experiments[a.spec.id])
       if (this.stopRequested) break
@@ -159,7 +176,7 @@ export class Worker {
       }
       const a = this.track(spec, e)
       const held = await readClaim(this.lab, spec.id, spec.attempt).catch(() => null)
-      if (held && held.claim.writer === this.lab.identity.writer) a.claimSha = held.sha
+      if (held && held.claim.writer === this.lab.identity.writer) a.claim = held.position
       this.log(`${spec.id}: re-attached (attempt ${spec.attempt}) at output byte ${a.journal.outSealed}, metrics byte ${a.journal.metSealed}`)
     }
   }
@@ -168,8 +185,8 @@ export class Worker {
     const runner = e.runners[spec.attempt]
     const reported = !runner ? 'none' : e.status === 'running' ? 'running' : e.status === 'setting_up' ? 'setting_up' : 'claimed'
     const a: Active = {
-      spec, journal: new Sealer(this.lab, this.backend, spec, e, this.secrets, this.maxOutput), reported, stopping: null, stopped: null,
-      gpus: spec.gpus, busy: false, claimSha: null, renewedAt: Date.now(),
+      spec, journal: new Sealer(this.lab, this.backend, spec, e, this.secrets, this.maxOutput, line => this.log(line)), reported, stopping: null, stopped: null,
+      lostWhy: null, claimedHere: false, gpus: spec.gpus, busy: false, claim: null, renewedAt: Date.now(),
     }
     this.freeGpus = this.freeGpus.filter(g => !spec.gpus.includes(g))
     this.active.set(spec.id, a)
@@ -181,7 +198,7 @@ export class Worker {
     const jobs = Math.max(1, this.o.jobs ?? 1)
     const verdict = pickQueued(state, {
       only: this.o.only, freeGpus: this.freeGpus.length, totalGpus: this.totalGpus,
-      skip: id => this.active.has(id) || this.recentlyLost(state.experiments[id]), untrusted: e => untrustedReason(this.trust, e),
+      skip: id => this.active.has(id) || this.claimer.recentlyLost(state.experiments[id]), untrusted: e => untrustedReason(this.trust, e),
     })
     for (const [id, reason] of verdict.cancel) {
       await cancelExperiment(this.lab, id, reason).catch(() => undefined)
@@ -212,47 +229,42 @@ export class Worker {
 
   private get lease(): number { return this.o.leaseSeconds ?? 120 }
 
-  /** Renews the claims of running jobs every third of the lease, so nobody takes over a job that is alive. */
+  /**
+   * Renews the claims of running jobs every third of the lease, so nobody takes over a job that is alive. A renewal
+   * the claim refs refuse means someone else holds the attempt now: the job is stopped. One the remote could not be
+   * reached for is tried again on the next tick (the claim may well stand).
+   */
   private async renew(a: Active): Promise<void> {
-    if (!a.claimSha || Date.now() - a.renewedAt < (this.lease * 1000) / 3) return
+    if (!a.claim || a.stopping || Date.now() - a.renewedAt < (this.lease * 1000) / 3) return
     a.renewedAt = Date.now()
-    const c = await claimExperiment(this.lab, a.spec.id, a.spec.attempt, { worker: this.name, local: this.o.claimLocally, leaseSeconds: this.lease, replacing: a.claimSha })
-    if (c.won) a.claimSha = c.sha
-    else { this.log(`${a.spec.id}: its claim was taken over by another worker`); a.claimSha = null }
-  }
-
-  private recentlyLost(e: Experiment | undefined): boolean {
-    const until = e ? this.lostClaims.get(`${e.id}.${e.attempt}`) : undefined
-    return until !== undefined && Date.now() < until
+    const r = await this.claimer.renew(a.spec.id, a.spec.attempt, a.claim).catch((err: Error) => {
+      this.complain(`${a.spec.id}: cannot renew its claim (tried again in ${Math.round(this.lease / 3)}s): ${err.message}`)
+      return null
+    })
+    if (!r) return
+    if (r.position) a.claim = r.position
+    else { a.claim = null; this.halt(a, 'lost', r.lost) }
   }
 
   private async claim(e: Experiment): Promise<boolean> {
-    const opts = { worker: this.name, local: this.o.claimLocally, leaseSeconds: this.lease }
-    let c = await claimExperiment(this.lab, e.id, e.attempt, opts)
-    if (!c.won) {
-      // A claim nobody followed up may be taken over: its worker died before starting the job (a dead process of this
-      // clone on this host, and nothing prepared here), or its lease ran out without renewal (its worker is gone).
-      const held = await readClaim(this.lab, e.id, e.attempt, true)
-      const mine = held && held.claim.writer === this.lab.identity.writer && held.claim.host === hostname() && !alive(held.claim.pid) &&
-        !(await this.backend.holds(e))
-      const expired = held && Date.parse(held.claim.expires_at) < this.lab.now().getTime()
-      if (held && (mine || expired)) c = await claimExperiment(this.lab, e.id, e.attempt, { ...opts, replacing: held.sha })
-      if (!c.won) {
-        this.lostClaims.set(`${e.id}.${e.attempt}`, held ? Date.parse(held.claim.expires_at) : Date.now() + 60_000)
-        return false
-      }
-    }
+    const claim = await this.claimer.claim(e)
+    if (!claim) return false
     const gpus = this.freeGpus.slice(0, e.gpus)
     const spec: JobSpec = {
       id: e.id, attempt: e.attempt, commit: e.commit, run: e.run, setup: e.setup, gpus, timeout: e.timeout, keep: !!this.o.keep,
+      graceMs: this.o.graceMs ?? 10_000,
+      params: paramsFile(e.params),
       env: {
-        LAB_EXPERIMENT: e.id, LAB_ATTEMPT: String(e.attempt), LAB_IDEA: e.idea ?? '',
+        LAB_EXPERIMENT: e.id, LAB_ATTEMPT: String(e.attempt), LAB_IDEA: e.idea ?? '', ...paramEnv(e.params),
         ...(this.totalGpus > 0 || gpus.length ? { CUDA_VISIBLE_DEVICES: gpus.join(',') } : {}),
       },
     }
     try {
       await this.backend.prepare(spec)
     } catch (err) {
+      // Something of this attempt runs here already (its worker was killed before recording it): it is left alone,
+      // and the next worker started here re-attaches to it. Nothing is recorded: the attempt did not fail.
+      if (err instanceof BusyError) { this.log(`${e.id}: ${err.message}: left alone`); return false }
       await record(this.lab, e.id, [statusDraft(e.id, e.attempt, { status: 'claimed', worker: this.name }),
         statusDraft(e.id, e.attempt, { status: 'failed', reason: `could not prepare the run: ${(err as Error).message}` })], 'failed to prepare')
       await this.backend.cleanup(spec).catch(() => undefined)
@@ -262,7 +274,8 @@ export class Worker {
     await this.backend.start(spec)
     const a = this.track(spec, e)
     a.reported = 'none'
-    a.claimSha = c.sha
+    a.claim = claim
+    a.claimedHere = true
     const phase = spec.setup ? 'setting_up' : 'running'
     await this.report(a, [statusDraft(e.id, e.attempt, { status: 'claimed', worker: this.name }), statusDraft(e.id, e.attempt, { status: phase })], phase)
     this.log(`${e.id}: started (attempt ${e.attempt}${gpus.length ? `, GPUs ${gpus.join(',')}` : ''}): ${e.run}`)
@@ -279,11 +292,12 @@ export class Worker {
     if (a.busy || !e) return
     a.busy = true
     try {
-      await this.renew(a)
       const poll = await this.backend.poll(a.spec)
+      if (poll.phase !== 'exited' && poll.phase !== 'vanished') await this.renew(a)
       const { id, attempt } = a.spec
       if (a.reported === 'none') await this.report(a, [statusDraft(id, attempt, { status: 'claimed', worker: this.name })], 'claimed')
       const phase = poll.phase === 'running' || (poll.phase === 'exited' && !poll.setupFailed) ? 'running' : poll.phase === 'setting_up' ? 'setting_up' : null
+      this.checkRunner(a, e)
       const rank = { none: 0, claimed: 1, setting_up: 2, running: 3 }
       if (phase && rank[phase] > rank[a.reported] && !TERMINAL.has(e.status)) await this.report(a, [statusDraft(id, attempt, { status: phase })], phase)
       if (!a.stopping && poll.phase !== 'exited' && poll.phase !== 'vanished') {
@@ -320,9 +334,23 @@ export class Worker {
     this.log(line)
   }
 
-  private halt(a: Active, why: 'cancelled' | 'timed_out'): void {
+  /** The fold decides whose reports count: a worker that is not the attempt's runner there stops its job. */
+  private checkRunner(a: Active, e: Experiment): void {
+    const runner = e.runners[a.spec.attempt]
+    if (a.stopping || !runner || this.mayReport(a, e)) return
+    this.halt(a, 'lost', `attempt ${a.spec.attempt} is recorded as run by ${runner.worker} (writer ${runner.writer})`)
+  }
+
+  /** Whether the fold takes this worker's reports on the attempt: its writer is the runner (and, if it recorded the claim, its name). */
+  private mayReport(a: Active, e: Experiment): boolean {
+    const runner = e.runners[a.spec.attempt]
+    return !!runner && runner.writer === this.lab.identity.writer && (!a.claimedHere || runner.worker === this.name.slice(0, 200))
+  }
+
+  private halt(a: Active, why: 'cancelled' | 'timed_out' | 'lost', lostWhy?: string): void {
     a.stopping = why
-    this.log(`${a.spec.id}: ${why === 'cancelled' ? 'cancelled: stopping it' : `over its timeout of ${a.spec.timeout}s: stopping it`}`)
+    a.lostWhy = lostWhy ?? null
+    this.log(`${a.spec.id}: ${why === 'cancelled' ? 'cancelled' : why === 'lost' ? lostWhy : `over its timeout of ${a.spec.timeout}s`}: stopping it`)
     a.stopped = this.backend.cancel(a.spec, this.o.graceMs ?? 10_000).catch(err => this.log(`${a.spec.id}: cannot stop: ${(err as Error).message}`))
     void a.stopped.then(() => this.wake?.())
   }
@@ -330,11 +358,20 @@ export class Worker {
   /** The job ended: seal the rest, record artifacts and how it ended in one write, clean up. */
   private async finish(a: Active, e: Experiment, poll: JobPoll): Promise<void> {
     const { spec } = a
+    if (a.stopping === 'lost' && !this.mayReport(a, e)) {
+      // Another worker runs the attempt as far as the records go: whatever this one wrote now would be skipped, or
+      // (another process of this clone) mixed into that worker's record.
+      await this.backend.cleanup(spec)
+      this.active.delete(spec.id)
+      this.freeGpus.push(...a.gpus.filter(g => !this.freeGpus.includes(g)))
+      this.log(`${spec.id}: stopped; nothing recorded: ${a.lostWhy}`)
+      return
+    }
     // Seal everything (a chunk at a time) until the journals are drained; the last write carries the end.
     await a.journal.drain()
     const outSize = await this.backend.size(spec, 'output')
     const tail = await this.backend.read(spec, 'output', Math.max(0, outSize - 65536), 65536)
-    const end = { ...outcome(a.stopping, a.spec.timeout, e, poll, finalMetrics(tail)), output_dropped: Math.max(0, outSize - this.maxOutput) }
+    const end = { ...outcome(a.stopping, a.spec.timeout, e, poll, finalMetrics(tail), a.lostWhy), output_dropped: Math.max(0, outSize - this.maxOutput) }
     // Small artifacts go into git: the same secrets as in the output are masked in them first.
     const files = (await this.backend.collect(spec).catch(() => [])).map(f => maskArtifact(f, this.secrets))
     const { draft: arts, unrecorded } = artifactsDraft(this.lab, spec.id, spec.attempt, files)

@@ -1,6 +1,7 @@
 // A long-lived `git cat-file --batch`: requests are pipelined, answers parsed in order from one stream.
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process'
 import { GitError } from '../errors.ts'
+import { spawnError, summarize } from './run.ts'
 
 export interface GitObject { sha: string; type: string; size: number; data: Buffer | null }
 
@@ -24,12 +25,12 @@ class Batch {
     child.stdout.on('data', (b: Buffer) => this.onData(b))
     const fail = (why: string) => {
       this.dead = true
-      const err = new GitError(`git cat-file: ${why}${stderr ? ': ' + stderr.trim() : ''}`)
+      const err = new GitError(`git cat-file: ${why}${stderr ? ': ' + (summarize(stderr) ?? '') : ''}`)
       for (const p of this.queue.splice(this.head)) p.reject(err)
       this.queue = []
       this.head = 0
     }
-    child.on('error', e => fail(e.message))
+    child.on('error', e => fail(spawnError(e, ['cat-file']).message))
     child.on('close', () => fail('exited early'))
     child.stdin.on('error', () => { /* reported by close */ })
     this.child = child

@@ -2,6 +2,7 @@
 import { spawn } from 'node:child_process'
 import { createHash } from 'node:crypto'
 import { GitError } from '../errors.ts'
+import { spawnError, summarize } from './run.ts'
 
 export interface Ident { name: string; email: string; when: Date }
 
@@ -84,12 +85,12 @@ export async function fastImport(specs: CommitSpec[], cwd: string, env: NodeJS.P
     let err = ''
     child.stdout.on('data', (b: Buffer) => { out += b.toString() })
     child.stderr.on('data', (b: Buffer) => { err += b.toString() })
-    child.on('error', e => reject(new GitError(`cannot run git fast-import: ${e.message}`)))
+    child.on('error', e => reject(spawnError(e, ['fast-import'])))
     child.on('close', code => {
       const shas = out.split('\n').filter(Boolean)
       if (code !== 0 || shas.length !== specs.length) {
-        const line = err.split('\n').find(l => /fatal|error/.test(l)) ?? `exit code ${code}`
-        reject(new GitError(`git fast-import failed: ${line.replace(/^(fatal|error): /, '')}`, ['fast-import'], err))
+        const why = summarize(err) ?? `exit code ${code}`
+        reject(new GitError(`git fast-import failed: ${why}`, ['fast-import'], err, why))
         return
       }
       resolve(shas)

@@ -3,7 +3,7 @@ import { copyFile, mkdir, rm } from 'node:fs/promises'
 import path from 'node:path'
 import { createHash, randomBytes } from 'node:crypto'
 import { NotARepoError, GitError } from '../errors.ts'
-import { runGit, gitText, type RunOptions } from './run.ts'
+import { runGit, gitText, gitTooOld, summarize, type RunOptions } from './run.ts'
 import { CatFile } from './cat-file.ts'
 import { fastImport, commitSha, type CommitSpec } from './fast-import.ts'
 
@@ -37,13 +37,22 @@ export class Repo {
     // --show-toplevel fails in a bare repository: ask again without it only then.
     const out = await gitText([...args, '--show-toplevel'], { cwd, env })
       .catch(() => gitText(args, { cwd, env }))
-      .catch((e: GitError) => { throw new NotARepoError(`not a git repository: ${cwd}`, { stderr: e.stderr }) })
+      .catch((e: GitError) => {
+        // Only git's own verdict means "not a repository": a missing git, a repository git refuses (another user's)
+        // or a git too old are said as they are.
+        if (e.stderr && /not a git repository/i.test(e.stderr)) throw new NotARepoError(`not a git repository: ${cwd}`, { stderr: e.stderr })
+        throw e.args[0] === 'rev-parse' ? new GitError(e.reason, e.args, e.stderr, e.reason) : e
+      })
     const lines = out.split('\n')
     const gitDir = lines[0]
     const commonDir = path.resolve(cwd, lines[1])
     const bare = lines[2] === 'true'
     const top = bare ? null : lines[4] || null
-    return new Repo(cwd, gitDir, commonDir, top, lines[3] === 'sha256' ? 'sha256' : 'sha1', env)
+    // A git before --show-object-format echoes the option back instead of failing: the cheap place to notice it.
+    if (lines[3] !== 'sha1' && lines[3] !== 'sha256') {
+      throw await gitTooOld(env) ?? new GitError(`git reports an object format git lab does not know: ${JSON.stringify(lines[3])}`, args)
+    }
+    return new Repo(cwd, gitDir, commonDir, top, lines[3], env)
   }
 
   private headCache: Promise<string | null> | undefined
@@ -88,7 +97,8 @@ export class Repo {
     if (r.code === 0) return true
     const now = await this.revParse(ref)
     if (now !== oldSha) return false
-    throw new GitError(`git update-ref failed: ${r.stderr.trim()}`, ['update-ref', ref], r.stderr)
+    const why = summarize(r.stderr) ?? `exit code ${r.code}`
+    throw new GitError(`git update-ref failed: ${why}`, ['update-ref', ref], r.stderr, why)
   }
 
   async deleteRef(ref: string, oldSha?: string): Promise<void> {
@@ -227,7 +237,9 @@ export class Repo {
 
   /** Detaches the worktree at `commit`; `force` discards local changes to tracked files. */
   async checkoutDetached(commit: string, force: boolean): Promise<void> {
-    await this.git(['checkout', '--quiet', ...(force ? ['--force'] : []), '--detach', commit])
+    // git lab's own hooks stay out of it (LAB_HOOKS=0): the summary line of post-checkout would land unseen in the
+    // stderr this process captures, yet count as seen.
+    await this.git(['checkout', '--quiet', ...(force ? ['--force'] : []), '--detach', commit], { env: { ...this.env, LAB_HOOKS: '0' } })
   }
 
   /** A detached worktree of `commit` at `dir` (which must not exist yet or be empty). */
@@ -253,27 +265,43 @@ export class Repo {
     return (await this.text(['remote'])).split('\n').filter(Boolean)
   }
 
-  async fetch(remote: string, refspecs: string[]): Promise<void> {
-    await this.git(['fetch', '--quiet', '--no-write-fetch-head', remote, ...refspecs])
+  async fetch(remote: string, refspecs: string[], o: { prune?: boolean } = {}): Promise<void> {
+    await this.git(['fetch', '--quiet', '--no-write-fetch-head', ...(o.prune ? ['--prune'] : []), remote, ...refspecs])
   }
 
   /**
-   * Compare-and-swap on a remote ref: pushes newSha to ref only if the remote has it at expectOld (null: absent).
-   * The receiving git checks the old value under its ref lock, so of racing pushes exactly one lands.
+   * Compare-and-swap on a remote ref: pushes newSha to ref (null: deletes it) only if the remote has it at expectOld
+   * (null: absent). The receiving git checks the old value under its ref lock, so of racing pushes exactly one lands.
    */
-  async pushLease(remote: string, ref: string, newSha: string, expectOld: string | null): Promise<boolean> {
-    const r = await this.git(['push', '--porcelain', '--no-verify', `--force-with-lease=${ref}:${expectOld ?? ''}`, remote, `${newSha}:${ref}`], { ok: [1] })
+  async pushLease(remote: string, ref: string, newSha: string | null, expectOld: string | null): Promise<boolean> {
+    const r = await this.git(['push', '--porcelain', '--no-verify', `--force-with-lease=${ref}:${expectOld ?? ''}`, remote, `${newSha ?? ''}:${ref}`], { ok: [1] })
     if (r.code === 0) return true
     const out = r.stdout.toString()
     if (/^!\t.*\[rejected\]/m.test(out) || /\[remote rejected\]/.test(out)) return false
-    throw new GitError(`git push to ${remote} failed: ${r.stderr.trim().split('\n').pop()}`, ['push', remote, ref], r.stderr)
+    const why = summarize(r.stderr) ?? `exit code ${r.code}`
+    throw new GitError(`git push to ${remote} failed: ${why}`, ['push', remote, ref], r.stderr, why)
   }
+
+  /**
+   * The variables git sets for a repository it works on (GIT_DIR, GIT_WORK_TREE, GIT_INDEX_FILE, ...), as this git
+   * names them (`rev-parse --local-env-vars`): a process that works on another repository must not inherit them.
+   */
+  localEnvVars(): Promise<string[]> {
+    this.localVars ??= this.text(['rev-parse', '--local-env-vars']).then(t => t.split('\n').filter(Boolean), () => [...LOCAL_ENV_VARS])
+    return this.localVars
+  }
+  private localVars: Promise<string[]> | undefined
 
   /** Pushes without running hooks (git lab's own pre-push hook calls this). */
   async push(remote: string, refspecs: string[]): Promise<void> {
     await this.git(['push', '--quiet', '--no-verify', remote, ...refspecs])
   }
 }
+
+/** `git rev-parse --local-env-vars` of git 2.39, for a git that cannot answer. */
+const LOCAL_ENV_VARS = ['GIT_ALTERNATE_OBJECT_DIRECTORIES', 'GIT_CONFIG', 'GIT_CONFIG_PARAMETERS', 'GIT_CONFIG_COUNT',
+  'GIT_OBJECT_DIRECTORY', 'GIT_DIR', 'GIT_WORK_TREE', 'GIT_IMPLICIT_WORK_TREE', 'GIT_GRAFT_FILE', 'GIT_INDEX_FILE',
+  'GIT_NO_REPLACE_OBJECTS', 'GIT_REPLACE_REF_BASE', 'GIT_PREFIX', 'GIT_INTERNAL_SUPER_PREFIX', 'GIT_SHALLOW_FILE', 'GIT_COMMON_DIR']
 
 /** The environment without settings that change how pathspecs read (their magic is spelled out where used). */
 function pathspecEnv(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {

@@ -1,6 +1,10 @@
-// Spawns the system git: the only place in git lab that starts a git process.
+// Spawns the system git: the only place in git lab that starts a git process. A failure becomes one line that says
+// what went wrong (git's own words, its boilerplate dropped), and a missing or too old git is named as such.
 import { spawn } from 'node:child_process'
 import { GitError } from '../errors.ts'
+
+/** The oldest git git lab runs on: `git fetch --no-write-fetch-head` came in 2.29 (the newest feature it uses). */
+export const MIN_GIT = [2, 29] as const
 
 export interface RunOptions {
   cwd: string
@@ -19,13 +23,15 @@ export function runGit(args: string[], opts: RunOptions): Promise<RunResult> {
     const err: Buffer[] = []
     child.stdout.on('data', (b: Buffer) => out.push(b))
     child.stderr.on('data', (b: Buffer) => err.push(b))
-    child.on('error', e => reject(new GitError(`cannot run git: ${e.message}`, args)))
+    child.on('error', e => reject(spawnError(e, args)))
     child.on('close', code => {
       const stderr = Buffer.concat(err).toString('utf8')
       const c = code ?? 128
       if (c !== 0 && !(opts.ok ?? []).includes(c)) {
-        const line = stderr.trim().split('\n').filter(Boolean).pop() ?? `exit code ${c}`
-        reject(new GitError(`git ${args[0]} failed: ${line.replace(/^(fatal|error): /, '')}`, args, stderr))
+        const failed = new GitError(`git ${args[0]} failed: ${summarize(stderr) ?? `exit code ${c}`}`, args, stderr, summarize(stderr) ?? undefined)
+        // 129 is git's exit code for an option it does not know: the first sign of a git older than git lab needs.
+        if (c === 129) void gitTooOld(opts.env).then(old => reject(old ?? failed), () => reject(failed))
+        else reject(failed)
         return
       }
       resolve({ stdout: Buffer.concat(out), stderr, code: c })
@@ -37,4 +43,63 @@ export function runGit(args: string[], opts: RunOptions): Promise<RunResult> {
 
 export async function gitText(args: string[], opts: RunOptions): Promise<string> {
   return (await runGit(args, opts)).stdout.toString('utf8')
+}
+
+export function spawnError(e: NodeJS.ErrnoException, args: string[]): GitError {
+  if (e.code === 'ENOENT') return new GitError(`git is not installed or not on PATH: git lab needs git ${MIN_GIT.join('.')} or newer`, args)
+  return new GitError(`cannot run git: ${e.message}`, args)
+}
+
+// Lines git prints around the reason, never the reason itself.
+const NOISE = [/^hint:/, /^Please make sure you have the correct access rights$/, /^and the repository exists\.$/, /^usage: /, /^ {3,}/]
+const GENERIC = [/^fatal: Could not read from remote repository\.$/, /^error: failed to push some refs to /, /^fatal: the remote end hung up unexpectedly$/]
+// Common failures, said in words that fit git lab's use of git (git's own line otherwise).
+const PLAIN: Array<[RegExp, (m: RegExpMatchArray) => string]> = [
+  [/^'(.+)' does not appear to be a git repository$/, m => `'${m[1]}' is neither a remote of this repository nor a git repository`],
+  [/detected dubious ownership in repository at '(.+)'$/, m => `git refuses to work in ${m[1]}: it belongs to another user (if you trust it: git config --global --add safe.directory ${m[1]})`],
+  [/^Unable to create '(.+\.lock)': File exists\.?$/, m => `another git process is using this repository (${m[1]} exists; if no git is running, remove it)`],
+]
+
+/** The one line of git's stderr that says why it failed, or null when it said nothing. */
+export function summarize(stderr: string): string | null {
+  const lines = stderr.split('\n').map(l => l.replace(/\s+$/, '')).filter(l => l.trim() && !NOISE.some(r => r.test(l)))
+  if (!lines.length) return null
+  const prefixed = (l: string) => /^(fatal|error): /.test(l)
+  const specific = lines.filter(l => !GENERIC.some(r => r.test(l)))
+  // A push refused per ref says why on its ` ! [rejected]` line, before the generic error.
+  const rejected = specific.find(l => /^\s*!\s.*\[(remote )?rejected\]/.test(l))
+  const line = (rejected ?? specific.find(prefixed) ?? specific[0] ?? lines.find(prefixed) ?? lines[lines.length - 1]).trim()
+  const reason = line.replace(/^(fatal|error): /, '')
+  for (const [re, say] of PLAIN) {
+    const m = re.exec(reason)
+    if (m) return say(m)
+  }
+  return reason
+}
+
+const versions = new Map<string, Promise<number[] | null>>()
+/** `git version` as numbers, asked once per process (and PATH), only after git failed oddly (null: unreadable). */
+export function gitVersion(env?: NodeJS.ProcessEnv): Promise<number[] | null> {
+  const key = (env ?? process.env).PATH ?? ''
+  const known = versions.get(key)
+  if (known) return known
+  const version = new Promise<number[] | null>(resolve => {
+    const child = spawn('git', ['version'], { env: env ?? process.env, stdio: ['ignore', 'pipe', 'ignore'] })
+    let out = ''
+    child.stdout.on('data', (b: Buffer) => { out += b })
+    child.on('error', () => resolve(null))
+    child.on('close', () => {
+      const m = /git version (\d+)\.(\d+)(?:\.(\d+))?/.exec(out)
+      resolve(m ? [Number(m[1]), Number(m[2]), Number(m[3] ?? 0)] : null)
+    })
+  })
+  versions.set(key, version)
+  return version
+}
+
+/** The error to report when the installed git is older than MIN_GIT, else null. */
+export async function gitTooOld(env?: NodeJS.ProcessEnv): Promise<GitError | null> {
+  const v = await gitVersion(env)
+  if (!v || v[0] > MIN_GIT[0] || (v[0] === MIN_GIT[0] && v[1] >= MIN_GIT[1])) return null
+  return new GitError(`git ${v.join('.')} is too old: git lab needs git ${MIN_GIT.join('.')} or newer`, ['version'])
 }

@@ -1,7 +1,7 @@
 // Comparing experiments: their params and code side by side, summary metrics, and which is best by the objective.
 import type { Lab } from './lab.ts'
 import { resolveId } from './ids.ts'
-import { InvalidError } from '../errors.ts'
+import { InvalidError, NotFoundError } from '../errors.ts'
 import type { Experiment, Objective } from '../store/state.ts'
 import { dict } from '../store/safe-json.ts'
 
@@ -15,13 +15,16 @@ export function guessDirection(metric: string): Direction | null {
   return null
 }
 
-export interface MetricCell { last: number; min: number; max: number; best: number | null; count: number }
+/** last: the final value (show's FINAL); min, max, count: the logged series (null, 0 without one) */
+export interface MetricCell { last: number; min: number | null; max: number | null; best: number | null; count: number }
 export interface CodeChange { vs: string | null; files: number; insertions: number; deletions: number }
 
 export interface Comparison {
   objective: Objective | null
   experiments: Experiment[]
   code: Record<string, CodeChange | null>
+  /** every param name any of them has, in the order first given */
+  params: string[]
   /** metric -> experiment id -> summary (null: that experiment has no such metric) */
   metrics: Record<string, Record<string, MetricCell | null>>
   directions: Record<string, Direction | null>
@@ -36,7 +39,10 @@ export function parseShortstat(text: string): { files: number; insertions: numbe
 export async function compareExperiments(lab: Lab, ids: string[], o: { metric?: string; direction?: Direction } = {}): Promise<Comparison> {
   if (ids.length < 2) throw new InvalidError('compare needs at least two experiments')
   const s = await lab.state()
-  const exps = [...new Set(ids.map(id => resolveId('experiment', s.experiments, id)))].map(id => s.experiments[id])
+  const resolved = ids.map(id => resolveId('experiment', s.experiments, id))
+  const twice = resolved.findIndex((id, i) => resolved.indexOf(id) !== i)
+  if (twice >= 0) throw new InvalidError(`experiment ${resolved[twice]} is given twice (${JSON.stringify(ids[resolved.indexOf(resolved[twice])])} and ${JSON.stringify(ids[twice])}): compare different experiments`)
+  const exps = resolved.map(id => s.experiments[id])
   const objective: Objective | null = o.metric ? { metric: o.metric, direction: o.direction ?? guessDirection(o.metric) ?? 'minimize' } : s.config.objective
   // Code: each experiment against the first (the first against what it was based on).
   const first = exps[0]
@@ -47,6 +53,7 @@ export async function compareExperiments(lab: Lab, ids: string[], o: { metric?: 
     const stat = from === e.commit ? '' : await lab.repo.shortstat(from, e.commit)
     code[e.id] = { vs: i === 0 ? null : first.id, ...parseShortstat(stat) }
   }))
+  const params = [...new Set(exps.flatMap(e => Object.keys(e.params)))]
   const names = [...new Set(exps.flatMap(e => [...Object.keys(e.metrics), ...Object.keys(e.series)]))].sort()
   const directions = dict<Direction | null>()
   const metrics: Comparison['metrics'] = dict()
@@ -59,11 +66,16 @@ export async function compareExperiments(lab: Lab, ids: string[], o: { metric?: 
       const fin = e.metrics[m]
       if (!sr && fin === undefined) { metrics[m][e.id] = null; continue }
       const last = fin ?? sr.last
-      // min and max of the series, as show prints them; a metric given only by the final line is its own min and max
-      const min = sr ? sr.min : last
-      const max = sr ? sr.max : last
-      metrics[m][e.id] = { last, min, max, best: dir === 'minimize' ? min : dir === 'maximize' ? max : null, count: sr?.count ?? 1 }
+      // As show: min, max and count describe the series the job logged (none for a metric only its final line gives);
+      // best is the best value it reported, the final one included.
+      const reported = sr ? [sr.min, sr.max, last] : [last]
+      const best = dir === 'minimize' ? Math.min(...reported) : dir === 'maximize' ? Math.max(...reported) : null
+      metrics[m][e.id] = { last, min: sr ? sr.min : null, max: sr ? sr.max : null, best, count: sr ? sr.count : 0 }
     }
+  }
+  // A metric asked for by name that none of them has is a mistake to report, not an empty ranking.
+  if (o.metric && !names.includes(o.metric)) {
+    throw new NotFoundError(`none of these experiments has a metric ${JSON.stringify(o.metric)}${names.length ? ` (they have: ${names.join(', ')})` : ''}`)
   }
   let best: Comparison['best'] = null
   if (objective) {
@@ -73,5 +85,5 @@ export async function compareExperiments(lab: Lab, ids: string[], o: { metric?: 
       if (!best || (objective.direction === 'minimize' ? v < best.value : v > best.value)) best = { metric: objective.metric, direction: objective.direction, id: e.id, value: v }
     }
   }
-  return { objective, experiments: exps, code, metrics, directions, best }
+  return { objective, experiments: exps, code, params, metrics, directions, best }
 }

@@ -5,10 +5,15 @@ import { resolveId } from './ids.ts'
 import { newestFirst } from './order.ts'
 import { checkTags, checkText } from './ideas.ts'
 import { snapshotWorktree } from './snapshot.ts'
+import { recordCheckout } from './hook-trailer.ts'
+import { expandSweep, paramSpec, type ParamSpec } from './params.ts'
+import { matchesAll, type Where } from './where.ts'
 import { AmbiguousError, ConflictError, InvalidError, NotFoundError, StateError } from '../errors.ts'
 import { STATUSES, TERMINAL, type Experiment } from '../store/state.ts'
 
 export interface SubmitOptions {
+  /** the id to record it under (newId()): git lab run claims its experiment before recording it */
+  id?: string
   message: string
   run: string
   setup?: string
@@ -19,13 +24,22 @@ export interface SubmitOptions {
   gpus?: number
   dependsOn?: string[]
   noCode?: boolean
+  /** the code is exactly the commit `from` (or HEAD) names, with no snapshot of the working tree (the post-commit hook) */
+  exact?: boolean
   timeout?: string
   /** untracked files to snapshot even if they look like secrets (paths from the current directory) */
   include?: string[]
+  /** name -> values (parseParams): one value each queues one experiment, lists queue every combination (a sweep) */
+  params?: ParamSpec
 }
 
 export interface Submitted {
+  /** the first (the only one unless a sweep) */
   experiment: Experiment
+  /** every experiment queued, in the sweep's order (the first param varying slowest) */
+  experiments: Experiment[]
+  /** the sweep's id when several were queued (also their tag `sweep:<id>`), else null */
+  sweep: string | null
   /** untracked files that look like secrets, left out of the snapshot (paths from the current directory) */
   leftOut: string[]
 }
@@ -89,13 +103,22 @@ export async function submit(lab: Lab, o: SubmitOptions): Promise<Submitted> {
   const priority = intOption('priority', o.priority, -1_000_000, 1_000_000, 0)
   const gpus = intOption('gpus', o.gpus, 0, 1024, 0)
   const timeout = o.timeout === undefined ? null : parseDuration(o.timeout)
-  const tags = checkTags(o.tags ?? [])
-  const id = newId()
-  const record = (extra: Record<string, unknown>) => ({ type: 'experiment.queue', entity: id, payload: { message, run, setup, priority, tags, gpus, timeout, ...extra } })
+  const combos = expandSweep(paramSpec(o.params ?? {}, '--param'))
+  // A sweep is one write: its experiments share the snapshot, the commit, and a tag that lists them (`log --tag`).
+  const sweep = combos.length > 1 ? newId() : null
+  const tags = checkTags([...(o.tags ?? []), ...(sweep ? [`sweep:${sweep}`] : [])])
+  // Ascending ids: experiments made at one time are listed by id, so `log` shows a sweep in its order.
+  const ids = o.id && combos.length === 1 ? [o.id] : combos.map(() => newId()).sort()
+  // (no params, no sweep: the fields are left out, as older versions wrote the record)
+  const optional = (i: number) => ({ ...(Object.keys(combos[i]).length ? { params: combos[i] } : {}), ...(sweep ? { sweep } : {}) })
+  const record = (i: number, extra: Record<string, unknown>) => ({
+    type: 'experiment.queue', entity: ids[i], payload: { message, run, setup, priority, tags, gpus, timeout, ...optional(i), ...extra },
+  })
   // What readers would refuse (an author name too long, ...) is refused before the snapshot writes a single object.
-  lab.check([record({})])
+  lab.check(combos.map((_, i) => record(i, {})))
   // The snapshot and HEAD do not depend on the index: start them while it refreshes.
-  const treeP = o.noCode ? null : snapshotWorktree(lab, o.include)
+  // A bare repository has no working tree: its code is the commit itself (HEAD, or --from).
+  const treeP = o.noCode || o.exact || !lab.repo.topLevel ? null : snapshotWorktree(lab, o.include)
   const headP = lab.repo.head()
   treeP?.catch(() => undefined)
   const s = await lab.state()
@@ -107,17 +130,20 @@ export async function submit(lab: Lab, o: SubmitOptions): Promise<Submitted> {
   const snapshots = []
   if (!o.noCode) {
     base = o.from ? await resolveCode(lab, o.from) : await headP
-    const { tree, leftOut: left } = (await treeP)!
+    if (!treeP && !base) throw new StateError('this bare repository has no commit at HEAD to take the code from: give --from REV, or --no-code')
+    const { tree, leftOut: left } = treeP ? await treeP : { tree: null, leftOut: [] }
     leftOut = left
-    if (base && (await lab.repo.treeOf(base)) === tree) commit = base
-    else {
+    if (base && (tree === null || (await lab.repo.treeOf(base)) === tree)) commit = base
+    else if (tree !== null) {
       const spec = { tree, from: base, message: `lab snapshot: ${message.split('\n')[0].slice(0, 200)}\n`, author: lab.ident() }
       commit = lab.repo.commitSha(spec)
       snapshots.push({ sha: commit, spec })
     }
   }
-  const state = await lab.write([record({ commit, base, idea, depends_on: dependsOn })], `experiment ${id}: ${message}`, snapshots)
-  return { experiment: state.experiments[id], leftOut }
+  const summary = sweep ? `sweep ${sweep}: ${ids.length} experiments: ${message}` : `experiment ${ids[0]}: ${message}`
+  const state = await lab.write(combos.map((_, i) => record(i, { commit, base, idea, depends_on: dependsOn })), summary, snapshots)
+  const experiments = ids.map(id => state.experiments[id])
+  return { experiment: experiments[0], experiments, sweep, leftOut }
 }
 
 /** The commit the worktree's HEAD is at (null in a bare repository or on an unborn branch). */
@@ -125,7 +151,11 @@ export async function headCommit(lab: Lab): Promise<string | null> {
   return lab.repo.topLevel ? lab.repo.head() : null
 }
 
-export interface ListOptions { limit?: number; idea?: string; status?: string; tag?: string }
+export interface ListOptions {
+  limit?: number; idea?: string; status?: string; tag?: string
+  /** comparisons on params and final metrics, all of which must hold (parseWhere) */
+  where?: Where[]
+}
 
 export function checkStatus(status: string | undefined): void {
   if (status && !(STATUSES as readonly string[]).includes(status)) throw new InvalidError(`unknown status ${JSON.stringify(status)}: one of ${STATUSES.join(', ')}`)
@@ -136,7 +166,8 @@ export async function listExperiments(lab: Lab, o: ListOptions = {}): Promise<Ex
   const s = await lab.state()
   const idea = o.idea ? resolveId('idea', s.ideas, o.idea) : null
   const list = Object.values(s.experiments)
-    .filter(e => (!idea || e.idea === idea) && (!o.status || e.status === o.status) && (!o.tag || e.tags.includes(o.tag)))
+    .filter(e => (!idea || e.idea === idea) && (!o.status || e.status === o.status) && (!o.tag || e.tags.includes(o.tag)) &&
+      (!o.where?.length || matchesAll(o.where, e.params, e.metrics)))
     .sort(newestFirst)
   return o.limit && o.limit > 0 ? list.slice(0, o.limit) : list
 }
@@ -168,9 +199,11 @@ export async function diffExperiment(lab: Lab, id: string, opts: { stat?: boolea
 export async function checkoutExperiment(lab: Lab, id: string, force = false): Promise<Experiment> {
   const e = await getExperiment(lab, id)
   if (!e.commit) throw new StateError(`experiment ${e.id} was submitted without code`)
+  if (!lab.repo.topLevel) throw new StateError(`this repository is bare: it has no working tree to check ${e.id}'s code out into`)
   if (!force && !(await lab.repo.isClean())) {
     throw new ConflictError("you have local changes: submit them first ('git lab submit') or discard them with --force")
   }
   await lab.repo.checkoutDetached(e.commit, force)
+  await recordCheckout(lab, e.id, e.commit)
   return e
 }

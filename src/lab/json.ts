@@ -2,6 +2,7 @@
 import type { Experiment, Idea, Message, Note } from '../store/state.ts'
 import type { Series } from '../store/chunks.ts'
 import type { Comparison } from './compare.ts'
+import { typedParams } from '../store/params.ts'
 
 // What a terminal acts on: C0 but \t and \n, DEL, C1, and the bidi controls that reorder a line ("Trojan Source").
 // JSON.stringify escapes C0 but leaves DEL, C1 and bidi raw.
@@ -16,6 +17,7 @@ export function experimentJson(e: Experiment) {
   return {
     id: e.id, status: e.status, message: e.message, run: e.run, setup: e.setup, commit: e.commit, base: e.base,
     idea: e.idea, priority: e.priority, tags: e.tags, depends_on: e.depends_on, gpus: e.gpus, timeout: e.timeout,
+    params: typedParams(e.params), sweep: e.sweep,
     author: e.author, writer: e.writer, created_at: e.created_at, started_at: e.started_at, finished_at: e.finished_at,
     exit_code: e.exit_code, reason: e.reason, attempt: e.attempt, metrics: e.metrics, series: e.series,
     metrics_skipped: e.metrics_skipped, output_bytes: e.output_bytes, output_dropped: e.output_dropped, runner: e.runners[e.attempt] ?? null,
@@ -30,9 +32,10 @@ export function experimentShowJson(e: Experiment, untrustedReason: string | null
   return { ...experimentJson(e), untrusted_reason: untrustedReason }
 }
 
-export function metricsJson(id: string, attempt: number, skipped: number, series: Array<[string, Series]>) {
+/** rewrites: how often the job truncated or rewrote its metrics file while it was read (each time read again from 0) */
+export function metricsJson(id: string, attempt: number, skipped: number, series: Array<[string, Series]>, rewrites = 0) {
   return {
-    id, attempt, skipped,
+    id, attempt, skipped, rewrites,
     series: Object.fromEntries(series.map(([k, s]) => [k, s.value.map((v, i) => ({ step: s.step[i], value: v, time: new Date(s.time[i]).toISOString() }))])),
   }
 }
@@ -42,7 +45,7 @@ export function comparisonJson(c: Comparison) {
     objective: c.objective,
     experiments: c.experiments.map(e => ({
       id: e.id, message: e.message, status: e.status, exit_code: e.exit_code, run: e.run, setup: e.setup, tags: e.tags, idea: e.idea,
-      commit: e.commit, base: e.base, code: c.code[e.id], metrics: e.metrics,
+      commit: e.commit, base: e.base, code: c.code[e.id], params: typedParams(e.params), metrics: e.metrics,
     })),
     metrics: Object.fromEntries(Object.entries(c.metrics).map(([m, cells]) => [m, { direction: c.directions[m], by_experiment: cells }])),
     best: c.best,

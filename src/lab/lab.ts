@@ -8,6 +8,8 @@ import type { State } from '../store/state.ts'
 import type { IndexData } from '../store/index-file.ts'
 import { NotInitializedError } from '../errors.ts'
 import { CONFIG_KEYS, labRemotesOf, migrateRemotes } from './remotes.ts'
+import { lookStaysCurrent } from './hook-look.ts'
+import { writerRef } from '../store/layout.ts'
 
 export interface LabOptions {
   cwd: string
@@ -83,7 +85,8 @@ export class Lab {
   /** Records operations as this writer (snapshots become extra parents of the record commit); returns the new state. */
   async write(drafts: Draft[], summary: string, snapshots: Array<{ sha: string; spec: CommitSpec }> = []): Promise<State> {
     const writer = this.requireWriter()
-    await this.store.append(drafts, { writer, author: this.ident(), snapshots, summary })
+    const ops = await this.store.append(drafts, { writer, author: this.ident(), snapshots, summary })
+    await lookStaysCurrent(this.repo, writerRef(writer), this.store.current!.refs[writerRef(writer)], ops)
     return this.store.current!.state
   }
 

@@ -5,7 +5,7 @@ import { checkText } from './ideas.ts'
 import { resolveId } from './ids.ts'
 import { newestFirst } from './order.ts'
 import { InvalidError } from '../errors.ts'
-import type { Message } from '../store/state.ts'
+import type { Message, State } from '../store/state.ts'
 
 /** The names a message can be addressed to that mean "me". */
 export function myNames(lab: Lab): Set<string> {
@@ -26,7 +26,11 @@ export async function sendMessage(lab: Lab, to: string, text: string): Promise<M
 export interface MessageView extends Message { unread: boolean; to_me: boolean }
 
 export async function listMessages(lab: Lab, opts: { unread?: boolean; all?: boolean } = {}): Promise<MessageView[]> {
-  const s = await lab.state()
+  return viewMessages(lab, await lab.state(), opts)
+}
+
+/** listMessages on a state already at hand (the hooks': no second look at the refs). */
+export function viewMessages(lab: Lab, s: State, opts: { unread?: boolean; all?: boolean } = {}): MessageView[] {
   const names = myNames(lab)
   const me = reader(lab)
   return Object.values(s.messages)

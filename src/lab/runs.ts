@@ -30,7 +30,8 @@ export function statusDraft(id: string, attempt: number, r: StatusReport): Draft
 }
 
 export interface OutputPart { data: Buffer; from: number }
-export interface MetricsPart { batch: MetricBatch; from: number; to: number }
+/** base, rewrites: see MetricsChunkRef (recorded only when the job truncated or rewrote its metrics journal) */
+export interface MetricsPart { batch: MetricBatch; from: number; to: number; base?: number; rewrites?: number }
 
 /** One sealed stretch of the journals; null when there is nothing new to seal. */
 export function chunkDraft(lab: Lab, id: string, attempt: number, output: OutputPart | null, metrics: MetricsPart | null): Draft | null {
@@ -45,6 +46,7 @@ export function chunkDraft(lab: Lab, id: string, attempt: number, output: Output
     payload.metrics = {
       blob: lab.repo.blobSha(data), from: metrics.from, to: metrics.to, points: metrics.batch.points,
       skipped: metrics.batch.skipped, series: metrics.batch.summary(),
+      ...(metrics.base ? { base: metrics.base } : {}), ...(metrics.rewrites ? { rewrites: metrics.rewrites } : {}),
     }
     attachments.push(data)
   }

@@ -3,7 +3,8 @@ import { randomBytes } from 'node:crypto'
 import type { Lab } from './lab.ts'
 import { labRefspecs } from './remotes.ts'
 import { installHooks, type HooksResult } from './hooks.ts'
-import { InvalidError, NotFoundError } from '../errors.ts'
+import { firstLook } from './hook-summary.ts'
+import { InvalidError, NotFoundError, reasonOf } from '../errors.ts'
 import type { Objective } from '../store/state.ts'
 
 export interface InitOptions { remote?: string; objective?: string; direction?: 'minimize' | 'maximize'; fetch?: boolean }
@@ -42,7 +43,7 @@ export async function init(lab: Lab, o: InitOptions = {}): Promise<InitResult> {
   // A fresh clone has not fetched lab refs yet (the refspec did not exist): bring them now, so `log` shows them.
   let fetched: true | string | null = null
   if (remote && o.fetch !== false) {
-    fetched = await lab.repo.fetch(remote, labRefspecs(remote)).then(() => true as const, (e: Error) => e.message)
+    fetched = await lab.repo.fetch(remote, labRefspecs(remote)).then(() => true as const, reasonOf)
   }
   const hooks = await installHooks(lab)
   let objective = (await lab.state()).config.objective
@@ -52,5 +53,7 @@ export async function init(lab: Lab, o: InitOptions = {}): Promise<InitResult> {
     objective = { metric: o.objective, direction: o.direction }
     await lab.write([{ type: 'lab.config', entity: 'lab', payload: { objective } }], `objective: ${o.direction} ${o.objective}`)
   }
+  // The hooks' summaries start from here: what is in the lab already is not news.
+  await firstLook(lab)
   return { writer, created, remote, ...hooks, objective, fetched }
 }

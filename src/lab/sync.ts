@@ -4,7 +4,7 @@ import type { Lab } from './lab.ts'
 import { isLabRemote } from './setup.ts'
 import { labRefspecs } from './remotes.ts'
 import { listMessages } from './messages.ts'
-import { LabError, UsageError } from '../errors.ts'
+import { LabError, NotFoundError, UsageError, reasonOf } from '../errors.ts'
 import { parseTrailers, remoteWriterRef, writerRef } from '../store/layout.ts'
 import { STATUSES } from '../store/state.ts'
 import type { IndexData } from '../store/index-file.ts'
@@ -40,11 +40,15 @@ export interface SyncResult { remote: string; pushed: number; new_ops: number; w
 export async function sync(lab: Lab, remote?: string): Promise<SyncResult> {
   const w = lab.requireWriter()
   const r = pickRemote(lab, remote)
+  // A name only: a lab remote's records are fetched into refs/lab/remotes/<name>/, which a URL cannot name.
+  if (remote !== undefined && !(await lab.repo.remotes()).includes(remote)) {
+    throw new NotFoundError(`no remote named ${JSON.stringify(remote)}: 'git remote -v' lists them, 'git remote add NAME URL' adds one`)
+  }
   const before = (await lab.index()).op_count
   try {
     await lab.repo.fetch(r, labRefspecs(r))
   } catch (e) {
-    throw new LabError(`cannot fetch from ${r}: ${(e as Error).message}`)
+    throw new LabError(`cannot fetch from ${r}: ${reasonOf(e)}`)
   }
   const index = await lab.index()
   const pending = await unpushed(lab, r, index)
@@ -57,7 +61,7 @@ export async function sync(lab: Lab, remote?: string): Promise<SyncResult> {
         throw new LabError(`cannot push ${writerRef(w)} to ${r}: the remote's copy of this clone's log was rewritten by someone else (it is not read here). ` +
           `Check who can push to ${r}, then restore it: git push --force ${r} ${writerRef(w)}`)
       }
-      throw new LabError(`cannot push to ${r}: ${(e as Error).message}`)
+      throw new LabError(`cannot push to ${r}: ${reasonOf(e)}`)
     }
   }
   // The push moved only the remote-tracking copy of our own log: nothing new to fold, so no third refresh here.

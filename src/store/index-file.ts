@@ -13,7 +13,8 @@ import type { Rejected, WriterCursor } from './fold.ts'
 
 import { KINDS } from './ops/index.ts'
 
-export const INDEX_VERSION = 5
+// 6: experiments hold `params` and `sweep`; an older index folded experiment.queue ops without them
+export const INDEX_VERSION = 6
 /** Op-log bytes past the snapshot after which the next save writes a new snapshot. */
 export const SNAPSHOT_EVERY = 256 * 1024
 /** An index made by a version that knew other operation kinds may have skipped ops this one can read. */

@@ -10,7 +10,10 @@ export interface Note { text: string; author: string; writer: string; time: stri
 export interface SeriesSummary { count: number; last: number; min: number; max: number; last_step: number }
 /** A sealed stretch [from, to) of a journal, as a blob next to the operation that recorded it. */
 export interface ChunkRef { blob: string; from: number; to: number }
-export interface Chunk { attempt: number; output: ChunkRef | null; metrics: (ChunkRef & { points: number; skipped: number }) | null }
+/** base: where the metrics journal's current contents start in the stream its ranges count (absent: 0); rewrites:
+ *  how often the job truncated or rewrote the journal while this chunk was read (absent: never) */
+export interface MetricsChunkRef extends ChunkRef { points: number; skipped: number; base?: number; rewrites?: number }
+export interface Chunk { attempt: number; output: ChunkRef | null; metrics: MetricsChunkRef | null }
 /** blob: in git (small files); else location: where it is kept on the runner's host */
 export interface Artifact { attempt: number; path: string; size: number; sha256: string; blob: string | null; location: string | null }
 /** Who runs an attempt: the writer that claimed it, and where. */
@@ -30,6 +33,10 @@ export interface Experiment {
   depends_on: string[]
   gpus: number
   timeout: number | null
+  /** name -> the value's text as given (`--param`); see src/store/params.ts for its typed form */
+  params: Record<string, string>
+  /** the sweep it was queued in (one submit of several value combinations), or null */
+  sweep: string | null
   author: string
   writer: string
   created_at: string
@@ -109,6 +116,8 @@ export function reviveState(s: State): State {
   for (const e of Object.values(s.experiments)) {
     unproto(e.metrics)
     unproto(e.series)
+    e.params = unproto(e.params)
+    e.sweep ??= null
   }
   return { ...s, experiments: unproto(s.experiments), ideas: unproto(s.ideas), messages: unproto(s.messages) }
 }

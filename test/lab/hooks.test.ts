@@ -5,6 +5,7 @@ import { readFileSync, writeFileSync, existsSync, chmodSync, mkdirSync } from 'n
 import { execFileSync } from 'node:child_process'
 import path from 'node:path'
 import { makeRepo, lab, labJson, write, git, remoteAndOrigin, tempDir } from '../helpers.ts'
+import { HOOKS } from '../../src/lab/hooks.ts'
 
 const HUSKY = '#!/usr/bin/env sh\nset -e\necho "husky ran"\n'
 
@@ -69,19 +70,20 @@ t.test('hooks outside the work tree: installed as before, an existing hook chain
   const r = makeRepo(t)
   writeFileSync(path.join(r.dir, '.git/hooks/pre-push'), '#!/bin/sh\necho mine\n', { mode: 0o755 })
   const first = await labJson(r, ['init'])
-  t.same([first.hooks, first.chained, first.hook_line], [['pre-push'], ['pre-push'], null])
+  t.same([first.hooks, first.chained, first.hook_line], [HOOKS, ['pre-push'], null])
+  for (const h of HOOKS) t.match(readFileSync(path.join(r.dir, '.git/hooks', h), 'utf8'), /^#!\/bin\/sh\n# git-lab hook: /, `${h} installed`)
   t.match(readFileSync(path.join(r.dir, '.git/hooks/pre-push'), 'utf8'), /git lab hook pre-push/)
   t.equal(readFileSync(path.join(r.dir, '.git/hooks/pre-push.lab-chained'), 'utf8'), '#!/bin/sh\necho mine\n')
-  t.match((await lab(r, ['init'])).out, /Hooks in .*\.git\/hooks: pre-push\n/)
+  t.match((await lab(r, ['init'])).out, new RegExp(`Hooks in .*\\.git\\/hooks: ${HOOKS.join(', ')}\n`))
   // core.hooksPath pointing outside the work tree (a shared folder), or into the git dir
   const shared = tempDir(t, 'lab-hooks-')
   const s = makeRepo(t)
   s.git('config', 'core.hooksPath', shared)
-  t.same((await labJson(s, ['init'])).hooks, ['pre-push'])
-  t.ok(existsSync(path.join(shared, 'pre-push')))
+  t.same((await labJson(s, ['init'])).hooks, HOOKS)
+  for (const h of HOOKS) t.ok(existsSync(path.join(shared, h)), h)
   const g = makeRepo(t)
   mkdirSync(path.join(g.dir, '.git/myhooks'))
   g.git('config', 'core.hooksPath', '.git/myhooks')
-  t.same((await labJson(g, ['init'])).hooks, ['pre-push'])
-  t.ok(existsSync(path.join(g.dir, '.git/myhooks/pre-push')))
+  t.same((await labJson(g, ['init'])).hooks, HOOKS)
+  for (const h of HOOKS) t.ok(existsSync(path.join(g.dir, '.git/myhooks', h)), h)
 })

@@ -27,7 +27,7 @@ const op = (writer: string, seq: number, lamport: number, type: string, entity: 
 function logs() {
   const sha = 'a'.repeat(40)
   const ann = [
-    op('ann', 1, 1, 'experiment.queue', 'exp001', { message: 'ann one', run: 'python a.py', tags: ['x'] }),
+    op('ann', 1, 1, 'experiment.queue', 'exp001', { message: 'ann one', run: 'python a.py', tags: ['x'], params: { lr: '1e-3', opt: 'adam' } }),
     op('ann', 2, 2, 'idea.create', 'idea01', { text: 'ann idea', parents: [], tags: [] }),
     op('ann', 3, 3, 'experiment.status', 'exp001', { status: 'claimed', attempt: 1, worker: 'w', host: 'h' }),
     op('ann', 4, 4, 'experiment.chunk', 'exp001', { attempt: 1, metrics: { blob: sha, from: 0, to: 10, points: 2, skipped: 0, series: { loss: { count: 2, last: 0.5, min: 0.5, max: 1, last_step: 2 } } } }),
@@ -36,7 +36,7 @@ function logs() {
     op('ann', 7, 7, 'experiment.queue', 'exp002', { message: 'ann two', run: 'python b.py', depends_on: ['exp001'] }),
   ]
   const eve = [
-    op('eve', 1, 8, 'experiment.queue', 'eve001', { message: 'eve one', run: 'true', tags: ['t'], depends_on: ['exp001'], gpus: 1, timeout: 60 }),
+    op('eve', 1, 8, 'experiment.queue', 'eve001', { message: 'eve one', run: 'true', tags: ['t'], depends_on: ['exp001'], gpus: 1, timeout: 60, params: { lr: '0.1', constructor: 'x', 'b.c': '' }, sweep: 'swp001' }),
     op('eve', 2, 9, 'experiment.status', 'eve001', { status: 'claimed', attempt: 1, worker: 'w', host: 'h' }),
     op('eve', 3, 10, 'experiment.chunk', 'eve001', { attempt: 1, output: { blob: sha, from: 0, to: 5 }, metrics: { blob: sha, from: 0, to: 9, points: 1, skipped: 1, series: { toString: { count: 1, last: 1, min: 1, max: 1, last_step: 1 } } } }),
     op('eve', 4, 11, 'experiment.artifacts', 'eve001', { attempt: 1, files: [{ path: 'a.txt', size: 3, sha256: 'b'.repeat(64), blob: sha }] }),
@@ -56,8 +56,8 @@ function logs() {
 
 /** The parts of Ann's records that are Ann's own: nothing another writer writes may change them. */
 function annView(s: State) {
-  const e = (id: string) => s.experiments[id] && (({ message, run, setup, commit, author, writer, created_at, depends_on, gpus, timeout, runners, chunks, series, metrics_skipped }) =>
-    ({ message, run, setup, commit, author, writer, created_at, depends_on, gpus, timeout, runners: { ...runners }, chunks, series: { ...series }, metrics_skipped }))(s.experiments[id])
+  const e = (id: string) => s.experiments[id] && (({ message, run, setup, commit, author, writer, created_at, depends_on, gpus, timeout, params, sweep, runners, chunks, series, metrics_skipped }) =>
+    ({ message, run, setup, commit, author, writer, created_at, depends_on, gpus, timeout, params: { ...params }, sweep, runners: { ...runners }, chunks, series: { ...series }, metrics_skipped }))(s.experiments[id])
   const i = s.ideas.idea01
   const m = s.messages.msg001
   return { exp001: e('exp001'), exp002: e('exp002'), idea01: i && { text: i.text, author: i.author, created_at: i.created_at }, msg001: m && { text: m.text, from: m.from, to: m.to, author: m.author } }

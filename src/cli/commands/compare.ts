@@ -25,6 +25,8 @@ export async function run(ctx: Ctx, args: string[], o: Record<string, unknown>) 
   row('run', i => oneLine(ex[i].run, 30))
   row('tags', i => list(ex[i].tags))
   row('idea', i => ex[i].idea ?? '-')
+  // As given (1e-3, not 0.001); '-' where an experiment has no such param.
+  for (const p of c.params) row(`param ${p}`, i => Object.hasOwn(ex[i].params, p) ? oneLine(ex[i].params[p], 30) : '-')
   row('code', i => {
     const d = c.code[ids[i]]
     if (!d) return '-'

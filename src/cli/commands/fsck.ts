@@ -3,11 +3,12 @@ import type { Ctx } from '../io.ts'
 import { json } from '../io.ts'
 import { withLab } from '../open.ts'
 import { fsck } from '../../lab/sync.ts'
+import { count } from '../format.ts'
 
 export async function run(ctx: Ctx, _args: string[], o: Record<string, unknown>) {
   const r = await withLab(ctx, lab => fsck(lab, { rebuild: !!o.rebuild }))
   if (o.json) return json(ctx.io, r)
-  let t = `${r.writers} writers, ${r.operations} operations\n`
+  let t = `${count(r.writers, 'writer')}, ${count(r.operations, 'operation')}\n`
   for (const x of r.rejected) t += `invalid: ${x.writer}/${x.seq}: ${x.reason}\n`
   for (const w of r.warnings) t += `warning: ${w}\n`
   for (const s of r.skipped) t += `skipped: ${s.op}: ${s.reason}\n`

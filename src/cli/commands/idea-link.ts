@@ -1,14 +1,13 @@
 // git lab idea link ID --parent P: adds a parent edge (cycles are refused)
 import type { Ctx } from '../io.ts'
 import { json } from '../io.ts'
-import { withLab, need, many } from '../open.ts'
+import { withLab, many } from '../open.ts'
 import { linkIdea } from '../../lab/ideas.ts'
 import { ideaJson } from '../../lab/json.ts'
 import type { Idea } from '../../lab/ideas.ts'
 import { UsageError } from '../../errors.ts'
 
 export async function run(ctx: Ctx, args: string[], o: Record<string, unknown>) {
-  need(args.slice(1), 1, 'idea link ID --parent PARENT...')
   const parents = many(o.parent)
   if (!parents.length) throw new UsageError('usage: git lab idea link ID --parent PARENT...')
   const idea = await withLab(ctx, async lab => {

@@ -7,8 +7,7 @@ import { ideaJson } from '../../lab/json.ts'
 import { age, oneLine, table, list } from '../format.ts'
 import { UsageError } from '../../errors.ts'
 
-export async function run(ctx: Ctx, args: string[], o: Record<string, unknown>) {
-  if (args.length > 1) throw new UsageError('usage: git lab idea list [--status S] [--tag T]')
+export async function run(ctx: Ctx, _args: string[], o: Record<string, unknown>) {
   const status = text(o.status)
   if (status && !['open', 'concluded', 'abandoned'].includes(status)) throw new UsageError('--status is one of open, concluded, abandoned')
   const ideas = await withLab(ctx, lab => listIdeas(lab, { status, tag: text(o.tag) }))

@@ -1,14 +1,13 @@
 // git lab idea show ID
 import type { Ctx } from '../io.ts'
 import { json } from '../io.ts'
-import { withLab, need } from '../open.ts'
+import { withLab } from '../open.ts'
 import { getIdea } from '../../lab/ideas.ts'
 import { listExperiments } from '../../lab/experiments.ts'
 import { ideaJson, experimentJson } from '../../lab/json.ts'
 import { list, oneLine } from '../format.ts'
 
 export async function run(ctx: Ctx, args: string[], o: Record<string, unknown>) {
-  need(args.slice(1), 1, 'idea show ID')
   const r = await withLab(ctx, async lab => {
     const idea = await getIdea(lab, args[1])
     return { idea, experiments: await listExperiments(lab, { idea: idea.id }) }

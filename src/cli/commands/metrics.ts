@@ -21,7 +21,7 @@ export async function run(ctx: Ctx, args: string[], o: Record<string, unknown>) 
   const only = many(o.series)
   const names = Object.keys(m.series).filter(k => !only.length || only.includes(k)).sort()
   if (only.length && !names.length) throw new UsageError(`${e.id} has no series ${only.map(s => JSON.stringify(s)).join(', ')} (it has: ${Object.keys(m.series).sort().join(', ') || 'none'})`)
-  if (o.json) return json(ctx.io, metricsJson(e.id, attempt, m.skipped, names.map(k => [k, m.series[k]])))
+  if (o.json) return json(ctx.io, metricsJson(e.id, attempt, m.skipped, names.map(k => [k, m.series[k]]), m.rewrites))
   if (o.csv) {
     const rows = ['series,step,value,time\n']
     for (const k of names) {
@@ -39,5 +39,6 @@ export async function run(ctx: Ctx, args: string[], o: Record<string, unknown>) 
     out += table(s.value.map((v, i) => ['  ' + String(s.step[i]), String(v), new Date(s.time[i]).toISOString()]), ['  STEP', 'VALUE', 'TIME'])
   }
   if (m.skipped) out += `(${m.skipped} malformed line${m.skipped === 1 ? '' : 's'} in $LAB_METRICS skipped)\n`
+  if (m.rewrites) out += `($LAB_METRICS was truncated or rewritten ${m.rewrites === 1 ? 'once' : `${m.rewrites} times`} while the job ran: each time read again from its start; append with >> to keep it whole)\n`
   ctx.io.out(out)
 }

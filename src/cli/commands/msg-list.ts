@@ -1,13 +1,12 @@
 // git lab msg list [--unread] [--all]
 import type { Ctx } from '../io.ts'
 import { json } from '../io.ts'
-import { withLab, need } from '../open.ts'
+import { withLab } from '../open.ts'
 import { listMessages } from '../../lab/messages.ts'
 import { messageJson } from '../../lab/json.ts'
 import { age } from '../format.ts'
 
 export async function run(ctx: Ctx, args: string[], o: Record<string, unknown>) {
-  need(args, 0, 'msg list [--unread] [--all]')
   const msgs = await withLab(ctx, lab => listMessages(lab, { unread: !!o.unread, all: !!o.all }))
   if (o.json) return json(ctx.io, msgs.map(messageJson))
   if (!msgs.length) return ctx.io.out(o.unread ? 'No unread messages\n' : 'No messages\n')

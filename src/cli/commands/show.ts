@@ -19,7 +19,7 @@ export async function run(ctx: Ctx, args: string[], o: Record<string, unknown>) 
   const held = e.status === 'queued' && untrusted ? `; ${untrusted}` : ''
   const rows: Array<[string, string | number | null]> = [
     ['status', e.status + (e.reason ? ` (${e.reason})` : '') + held], ['run', e.run], ['setup', e.setup], ['commit', e.commit],
-    ['base', e.base], ['idea', e.idea], ['priority', e.priority], ['tags', list(e.tags)], ['depends on', list(e.depends_on)],
+    ['base', e.base], ['idea', e.idea], ['priority', e.priority], ['tags', list(e.tags)], ['sweep', e.sweep], ['depends on', list(e.depends_on)],
     ['gpus', e.gpus], ['timeout', e.timeout === null ? null : `${e.timeout}s`], ['attempt', e.attempt], ['author', e.author],
     ['writer', e.writer], ['created', e.created_at], ['started', e.started_at], ['finished', e.finished_at], ['exit code', e.exit_code],
   ]
@@ -28,6 +28,9 @@ export async function run(ctx: Ctx, args: string[], o: Record<string, unknown>) 
   const runner = e.runners[e.attempt]
   if (runner) t += `${'runner:'.padEnd(12)}${runner.worker} on ${runner.host || '?'} (writer ${runner.writer})\n`
   if (e.output_bytes) t += `${'output:'.padEnd(12)}${e.output_bytes} bytes ('git lab logs ${e.id}')${e.output_dropped ? `; ${e.output_dropped} more not recorded (lab.maxOutput)` : ''}\n`
+  const params = Object.keys(e.params)
+  // As given: the job gets this text in LAB_PARAM_<NAME> (and the number it reads as in $LAB_PARAMS).
+  if (params.length) t += '\nparams:\n' + table(params.map(k => ['  ' + k, e.params[k]]))
   const names = [...new Set([...Object.keys(e.metrics), ...Object.keys(e.series)])].sort()
   if (names.length) {
     t += '\nmetrics:\n' + table(names.map(k => {

@@ -4,6 +4,7 @@ import { json } from '../io.ts'
 import { withLab } from '../open.ts'
 import { status } from '../../lab/sync.ts'
 import { labTrust, untrustedQueued } from '../../lab/trust.ts'
+import { count } from '../format.ts'
 
 export async function run(ctx: Ctx, _args: string[], o: Record<string, unknown>) {
   const s = await withLab(ctx, async lab => {
@@ -21,7 +22,7 @@ export async function run(ctx: Ctx, _args: string[], o: Record<string, unknown>)
   if (s.untrusted_queued) t += `untrusted:   ${s.untrusted_queued} queued that this clone's workers leave alone (lab.trust; 'git lab log')\n`
   t += `ideas:       ${s.ideas}\nwriters:     ${s.writers}\n`
   if (s.unread_messages) t += `messages:    ${s.unread_messages} unread ('git lab msg list --unread')\n`
-  if (s.unpushed_ops !== null) t += `unpushed:    ${s.unpushed_ops ? `${s.unpushed_ops} operations ('git push' or 'git lab sync')` : 'nothing'}\n`
+  if (s.unpushed_ops !== null) t += `unpushed:    ${s.unpushed_ops ? `${count(s.unpushed_ops, 'operation')} ('git push' or 'git lab sync')` : 'nothing'}\n`
   if (s.problems) t += `problems:    ${s.problems} (records left out or not read: 'git lab fsck' lists them)\n`
   for (const p of s.writer_problems) t += `             ${p}\n`
   ctx.io.out(t)

@@ -3,6 +3,7 @@ import type { Ctx, IO } from '../io.ts'
 import { json } from '../io.ts'
 import { withLab, many, text, int } from '../open.ts'
 import { submit, type SubmitOptions } from '../../lab/experiments.ts'
+import { parseParams } from '../../lab/params.ts'
 import { experimentJson } from '../../lab/json.ts'
 import { UsageError } from '../../errors.ts'
 
@@ -14,7 +15,7 @@ export function submitOptions(args: string[], o: Record<string, unknown>): Submi
   return {
     message: text(o.message)!, run: text(o.run)!, setup: text(o.setup), idea: text(o.idea), from: text(o.from),
     priority: int('priority', o.priority), gpus: int('gpus', o.gpus), tags: many(o.tag), dependsOn: many(o.dependsOn),
-    noCode: o.code === false, timeout: text(o.timeout), include: many(o.include),
+    noCode: o.code === false, timeout: text(o.timeout), include: many(o.include), params: parseParams(many(o.param)),
   }
 }
 
@@ -25,9 +26,10 @@ export function reportLeftOut(io: IO, paths: string[]): void {
   io.err(`git lab: left out of the snapshot (look like secrets): ${shown}; snapshot one anyway with --include PATH\n`)
 }
 
+/** Prints the experiment id (a sweep: one id a line, in the sweep's order); --json the experiment (a sweep: a list). */
 export async function run(ctx: Ctx, args: string[], o: Record<string, unknown>) {
-  const { experiment: e, leftOut } = await withLab(ctx, lab => submit(lab, submitOptions(args, o)))
+  const { experiments, sweep, leftOut } = await withLab(ctx, lab => submit(lab, submitOptions(args, o)))
   reportLeftOut(ctx.io, leftOut)
-  if (o.json) return json(ctx.io, experimentJson(e))
-  ctx.io.out(e.id + '\n')
+  if (o.json) return json(ctx.io, sweep ? experiments.map(experimentJson) : experimentJson(experiments[0]))
+  ctx.io.out(experiments.map(e => e.id + '\n').join(''))
 }

@@ -2,7 +2,7 @@
 import type { Ctx } from '../io.ts'
 import { withLab, int, text, duration, onInterrupt } from '../open.ts'
 import { LocalBackend } from '../../dispatch/local.ts'
-import { parseGpus } from '../../dispatch/gpus.ts'
+import { parseGpus, resolveGpus } from '../../dispatch/gpus.ts'
 import { Worker } from '../../dispatch/worker.ts'
 import { UsageError } from '../../errors.ts'
 
@@ -14,10 +14,13 @@ export async function run(ctx: Ctx, _args: string[], o: Record<string, unknown>)
   const syncEvery = duration('sync-every', o.syncEvery)
   const lease = duration('lease', o.lease)
   if (lease !== undefined && lease < 3000) throw new UsageError('--lease must be at least 3s')
+  const given = text(o.gpus)
+  const gpus = given === undefined ? null : parseGpus(given, '--gpus')
   await withLab(ctx, async lab => {
     lab.requireWriter()
-    const gpus = text(o.gpus)
-    const worker = new Worker(lab, new LocalBackend(lab, gpus === undefined ? null : parseGpus(gpus)), {
+    // A bad lab.gpus is refused before the worker says it is ready (its backend reads lab.gpus as it starts).
+    if (gpus === null) parseGpus(lab.get('lab.gpus') ?? '', 'git config lab.gpus')
+    const worker = new Worker(lab, new LocalBackend(lab, gpus === null ? null : await resolveGpus(gpus, ctx.env)), {
       once: !!o.once, jobs, keep: !!o.keep, graceMs: duration('grace', o.grace), syncEvery: syncEvery === undefined ? undefined : syncEvery / 1000,
       leaseSeconds: lease === undefined ? undefined : lease / 1000,
       log: line => ctx.io.err(`${stamp(ctx.now())} ${line}\n`),
