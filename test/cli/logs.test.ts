@@ -34,7 +34,7 @@ t.test('logs -f follows a live run to its end; another clone reads logs and metr
   const csv = await lab(other, ['metrics', id, '--csv', '--series', 'acc'])
   t.match(csv.out, /^series,step,value,time\nacc,1,0\.1,\d{4}-.*Z\n/)
   t.equal(csv.out.trim().split('\n').length, 13)
-  t.match(await lab(other, ['metrics', id, '--series', 'nope']), { code: 2, err: /has no series "nope" \(it has: acc, loss\)/ })
+  t.match(await lab(other, ['metrics', id, '--series', 'nope']), { code: 1, err: /has no series "nope" \(it has: acc, loss\)/ })
   const fsck = await labJson(other, ['fsck'])
   t.same([fsck.warnings, fsck.rejected], [[], []], 'companion blobs are part of the format')
   const rebuilt = await labJson(other, ['fsck', '--rebuild'])

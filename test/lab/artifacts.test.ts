@@ -81,7 +81,7 @@ t.test('artifacts: lists where each file is; fetches blobs and host-side files, 
   t.equal((await lab(r, ['artifacts', id, 'table.csv', '-o', 'a1', '--attempt', '1'])).code, 0)
   t.equal(readFileSync(path.join(r.dir, 'a1', 'table.csv'), 'utf8'), 'a,b\n1,1\n')
   t.equal((await labJson(r, ['artifacts', id, '--attempt', '1'])).attempt, 1)
-  t.match(await lab(r, ['artifacts', id, '--attempt', '3']), { code: 2, err: /has attempts 1 to 2/ })
+  t.match(await lab(r, ['artifacts', id, '--attempt', '3']), { code: 1, err: /has attempts 1 to 2/ })
   const none = await ran(r, ['run', '-m', 'none', '--run', 'true'])
   t.match(await lab(r, ['artifacts', none]), { code: 0, out: /has no artifacts/ })
   t.match(await lab(r, ['artifacts', none, '-o', 'x']), { code: 1, err: /has no artifacts/ })

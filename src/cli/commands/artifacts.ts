@@ -6,7 +6,7 @@ import { withLab, int, text } from '../open.ts'
 import { table } from '../format.ts'
 import { getExperiment } from '../../lab/experiments.ts'
 import { artifactViews, fetchArtifacts } from '../../lab/artifacts.ts'
-import { UsageError } from '../../errors.ts'
+import { NotFoundError, UsageError } from '../../errors.ts'
 
 export async function run(ctx: Ctx, args: string[], o: Record<string, unknown>) {
   const [id, ...paths] = args
@@ -15,7 +15,7 @@ export async function run(ctx: Ctx, args: string[], o: Record<string, unknown>) 
   return withLab(ctx, async lab => {
     const e = await getExperiment(lab, id)
     const attempt = int('attempt', o.attempt) ?? e.attempt
-    if (attempt < 1 || attempt > e.attempt) throw new UsageError(`${e.id} has attempts 1 to ${e.attempt}`)
+    if (attempt < 1 || attempt > e.attempt) throw new NotFoundError(`${e.id} has attempts 1 to ${e.attempt}`)
     // Listing: no PATH and no -o.
     if (!paths.length && out === undefined) {
       const views = artifactViews(e, attempt)

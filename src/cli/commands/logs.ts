@@ -6,7 +6,7 @@ import { getExperiment } from '../../lab/experiments.ts'
 import { endRecorded, lineCut, readOutput } from '../../lab/journal.ts'
 import { fetchLab } from '../../lab/sync.ts'
 import { TERMINAL, type Experiment } from '../../store/state.ts'
-import { UsageError } from '../../errors.ts'
+import { NotFoundError, UsageError } from '../../errors.ts'
 
 const sleep = (ms: number) => new Promise(r => setTimeout(r, ms))
 /** How long a cancelled run of another clone is followed for its runner's last chunks (its grace, a seal, a sync). */
@@ -25,7 +25,7 @@ export async function run(ctx: Ctx, args: string[], o: Record<string, unknown>) 
   await withLab(ctx, async lab => {
     let e = await getExperiment(lab, args[0])
     const attempt = int('attempt', o.attempt) ?? e.attempt
-    if (attempt < 1 || attempt > e.attempt) throw new UsageError(`${e.id} has attempts 1 to ${e.attempt}`)
+    if (attempt < 1 || attempt > e.attempt) throw new NotFoundError(`${e.id} has attempts 1 to ${e.attempt}`)
     // A progress bar's states (\r) redraw in place on a terminal; piped, each is a line.
     const show = (s: string) => { if (s) ctx.io.jobOut(s, { redraw: true }) }
     let last = 0x0a

@@ -6,7 +6,7 @@ import { getExperiment } from '../../lab/experiments.ts'
 import { readMetrics } from '../../lab/journal.ts'
 import { metricsJson } from '../../lab/json.ts'
 import { table } from '../format.ts'
-import { UsageError } from '../../errors.ts'
+import { NotFoundError, UsageError } from '../../errors.ts'
 
 const csvField = (s: string) => /[",\n\r]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s
 
@@ -15,12 +15,12 @@ export async function run(ctx: Ctx, args: string[], o: Record<string, unknown>) 
   const { e, attempt, m } = await withLab(ctx, async lab => {
     const e = await getExperiment(lab, args[0])
     const attempt = int('attempt', o.attempt) ?? e.attempt
-    if (attempt < 1 || attempt > e.attempt) throw new UsageError(`${e.id} has attempts 1 to ${e.attempt}`)
+    if (attempt < 1 || attempt > e.attempt) throw new NotFoundError(`${e.id} has attempts 1 to ${e.attempt}`)
     return { e, attempt, m: await readMetrics(lab, e, attempt) }
   })
   const only = many(o.series)
   const names = Object.keys(m.series).filter(k => !only.length || only.includes(k)).sort()
-  if (only.length && !names.length) throw new UsageError(`${e.id} has no series ${only.map(s => JSON.stringify(s)).join(', ')} (it has: ${Object.keys(m.series).sort().join(', ') || 'none'})`)
+  if (only.length && !names.length) throw new NotFoundError(`${e.id} has no series ${only.map(s => JSON.stringify(s)).join(', ')} (it has: ${Object.keys(m.series).sort().join(', ') || 'none'})`)
   if (o.json) return json(ctx.io, metricsJson(e.id, attempt, m.skipped, names.map(k => [k, m.series[k]]), m.rewrites))
   if (o.csv) {
     const rows = ['series,step,value,time\n']
