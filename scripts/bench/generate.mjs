@@ -43,14 +43,15 @@ export function queueDraft(i, head, params = false) {
 /**
  * Appends `count` experiments to the lab in `cwd` (already `git lab init`-ed): `writers` writer ids (the clone's own
  * first, then random ones: each moves its own refs/lab/w/<id>), `batch` operations per writer commit.
- * `params`: each gets three params (lr, wd, opt). Returns { writers (the ids that wrote), ms, commits }.
+ * `params`: each gets three params (lr, wd, opt). `ids`: write as these writer ids instead (moving existing logs).
+ * Returns { writers (the ids that wrote), ms, commits }.
  */
-export async function generate({ cwd, env, count, writers = 1, batch = 250, tmp, offset = 0, params = false }) {
+export async function generate({ cwd, env, count, writers = 1, batch = 250, tmp, offset = 0, params = false, ids: given = null }) {
   const { Lab } = await loadSrc(tmp)
   const lab = await Lab.open({ cwd, env })
   try {
     const own = lab.requireWriter()
-    const ids = [own, ...Array.from({ length: writers - 1 }, () => randomBytes(4).toString('hex'))]
+    const ids = given ?? [own, ...Array.from({ length: writers - 1 }, () => randomBytes(4).toString('hex'))]
     const head = await lab.repo.head()
     const t0 = performance.now()
     let commits = 0

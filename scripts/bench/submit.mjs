@@ -1,6 +1,7 @@
 // `git lab submit -m x --run y` (the built CLI) in a repo of 2,000 files with local changes (20 tracked files
 // modified, 5 untracked files added), against raw git doing `git stash create` + `git update-ref`.
-// Then the same in a lab that already holds 10,000 experiments (--big 0 skips that part).
+// Then the same in a lab that already holds 10,000 experiments (--big 0 skips that part). Also timed alongside:
+// `node -e 0`, so that submit's own cost is shown: what it takes beyond starting node plus raw git's work.
 //
 //   node scripts/bench/submit.mjs [--runs 15] [--big 10000]
 import { mkdirSync, writeFileSync, copyFileSync, rmSync } from 'node:fs'
@@ -65,6 +66,7 @@ async function measure(dir, env, runs) {
     { name: 'lab', fn: () => timeRun(BIN, ['submit', '-m', 'x', '--run', 'y'], { cwd: dir, env }) },
     { name: 'stash', fn: i => stashCreate(dir, env, i) },
     { name: 'raw', fn: i => rawSnapshot(dir, env, i) },
+    { name: 'node', fn: () => timeRun(process.execPath, ['-e', '0'], { cwd: dir, env }) },
   ], runs, 1)
 }
 
@@ -90,8 +92,11 @@ export async function main(argv = process.argv.slice(2)) {
     ['git lab submit -m x --run y', s.lab],
     ['raw git: stash create + update-ref', s.stash, `ratio ${ratio(s.lab.median, s.stash.median)}`],
     ['raw git: temp index add -A + write-tree + commit-tree + update-ref', s.raw, `ratio ${ratio(s.lab.median, s.raw.median)}`],
+    ['node -e 0', s.node],
   ]
+  const beyond = s => s.lab.median - s.node.median - s.stash.median
   table(`fresh lab (median of ${runs})`, rows(small))
+  console.log(`  submit beyond node -e 0 + stash create + update-ref: ${ms(beyond(small))}`)
 
   let large = null
   if (big > 0) {
@@ -99,9 +104,13 @@ export async function main(argv = process.argv.slice(2)) {
     console.log(`\nadded ${big} experiments in ${ms(gen.ms)}`)
     large = await measure(dir, env, runs)
     table(`lab already holding ${big} experiments (median of ${runs})`, rows(large))
+    console.log(`  submit beyond node -e 0 + stash create + update-ref: ${ms(beyond(large))}`)
   }
   console.log()
-  const goals = [verdict('submit vs stash create + update-ref', small.lab.median / small.stash.median, 2, 'x')]
+  const goals = [
+    verdict('submit vs stash create + update-ref', small.lab.median / small.stash.median, 2, 'x'),
+    verdict('submit beyond node -e 0 + stash create + update-ref', beyond(small), 40),
+  ]
   if (large) goals.push(verdict(`extra: the same with ${big} experiments already in the lab`, large.lab.median / large.stash.median, 2, 'x'))
   const result = { files, runs, small, large, big, goals }
   emit('submit', result)

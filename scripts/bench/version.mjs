@@ -32,7 +32,7 @@ export async function main(argv = process.argv.slice(2)) {
   }
   table(`start-up (median of ${runs})`, rows)
   console.log()
-  const goals = [verdict('git lab --version', r.lab.median, 80)]
+  const goals = [verdict('git lab --version', r.lab.median, 80), verdict('git lab --version vs node -e 0', r.lab.median / r.node.median, 1.15, 'x')]
   const result = { runs, times: r, goals }
   emit('version', result)
   return result

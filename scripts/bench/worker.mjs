@@ -5,9 +5,9 @@
 // `git worktree remove`; and that plus the ref writes the lab makes per job (a claim commit and two records: three
 // `git fast-import` + `git update-ref --stdin` pairs).
 // The two halves are timed from outside: git's own trace (GIT_TRACE2_EVENT, on for every case alike) gives when the
-// claim's fast-import started and when the last `update-ref` before the job's `worktree remove` (the write that
-// records the end) exited; the job's own stamp gives when it started (a trivial job exits ~1 ms later). Once per
-// worker run: from its start to the first claim, and from its last git process to its exit.
+// claim's fast-import started and when the last `update-ref` before the job's `worktree remove` and the next claim
+// (the write that records the end) exited; the job's own stamp gives when it started (a trivial job exits ~1 ms
+// later). Once per worker run: from its start to the first claim, and from its last git process to its exit.
 //
 //   node scripts/bench/worker.mjs [--runs 5] [--count 20]
 import { mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs'
@@ -29,7 +29,7 @@ function traced(file) {
 /**
  * Per experiment (in the order the worker ran them): claim (start of the claim commit's fast-import, the last one
  * before the job's `worktree add`), the job's own start stamp, recorded (exit of the last `update-ref --stdin` before
- * its `worktree remove`).
+ * its `worktree remove` and the next claim).
  */
 function phases(procs, stamps) {
   const is = (p, ...a) => a.every((x, i) => p.argv[i] === x)
@@ -39,10 +39,16 @@ function phases(procs, stamps) {
     const remove = procs.find(p => is(p, 'worktree', 'remove') && p.argv.some(a => a.includes(`/${id}.`)))
     if (!add || !remove) throw new Error(`no worktree add/remove traced for ${id}`)
     const claim = procs.filter(p => is(p, 'fast-import') && p.start <= add.start).pop()
-    const rec = procs.filter(p => is(p, 'update-ref', '--stdin') && p.start <= remove.start).pop()
-    rows.push({ id, claim: claim.start, stamp, recorded: rec.exit, removed: remove.exit })
+    rows.push({ id, claim: claim.start, stamp, remove, recorded: 0, removed: remove.exit })
   }
   rows.sort((a, b) => a.claim - b.claim)
+  // The worktree is removed while the next job is claimed: the end's write is the last update-ref that exited before
+  // the removal started and began before the next claim did.
+  rows.forEach((r, i) => {
+    const next = rows[i + 1]?.claim ?? Infinity
+    r.recorded = procs.filter(p => is(p, 'update-ref', '--stdin') && p.exit <= r.remove.start && p.start < next).pop().exit
+    delete r.remove
+  })
   return rows
 }
 
@@ -178,7 +184,7 @@ export async function main(argv = process.argv.slice(2)) {
   table(`per experiment, from git's trace and the job's stamp (${h.claimToStart.n} experiments)`, [
     ['claim (its fast-import starts) -> job starts', h.claimToStart],
     ['job exits -> its end recorded (update-ref exits)', h.exitToRecorded],
-    ['end recorded -> next claim (worktree remove, refresh, pick)', h.between],
+    ['end recorded -> next claim (pick; the worktree is removed meanwhile)', h.between],
     ['claim -> next claim', h.cycle],
     ['started_at -> finished_at (show --json; op times)', h.runningToFinished],
   ])

@@ -5,6 +5,7 @@ import type { Lab } from '../lab/lab.ts'
 import { ClaimWatch, claimExperiment, leaseOf, readClaim, releaseClaim, type ClaimPosition, type ClaimResult } from '../lab/claims.ts'
 import type { Experiment } from '../store/state.ts'
 import { alive } from './proc.ts'
+import { labRefspecs } from '../lab/remotes.ts'
 
 export interface ClaimerOptions {
   /** the worker's name, as claims and `claimed` reports carry it */
@@ -82,7 +83,7 @@ export class Claimer {
         this.lost.set(`${e.id}.${e.attempt}`, this.lab.now().getTime() + 10_000)
         throw err
       })
-      if (c.won) return c.position
+      if (c.won) return await this.stillQueued(e, c.position) ? c.position : null
     }
     const key = `${e.id}.${e.attempt}`
     const held = await readClaim(this.lab, e.id, e.attempt, true)
@@ -107,6 +108,22 @@ export class Claimer {
     }
     this.lost.set(key, this.lab.now().getTime() + Math.max(wait, 1000))
     return null
+  }
+
+  /**
+   * After winning a fresh claim: is the attempt still queued as the records stand now? The claims of ended attempts
+   * are removed (src/lab/claim-sweep.ts) once the end is on the remote, so a claim can be won on an attempt this
+   * worker picked from an older state: the records are fetched again, and an attempt that ended or has a runner is
+   * given back.
+   */
+  private async stillQueued(e: Experiment, position: ClaimPosition): Promise<boolean> {
+    const r = this.lab.remote
+    if (r) await this.lab.repo.fetch(r, [labRefspecs(r)[0]]).catch(() => undefined)
+    const now = (await this.lab.state()).experiments[e.id]
+    if (now && now.status === 'queued' && now.attempt === e.attempt && !now.runners[e.attempt]) return true
+    this.lost.set(`${e.id}.${e.attempt}`, this.lab.now().getTime() + 60_000)
+    await releaseClaim(this.lab, e.id, e.attempt, position)
+    return false
   }
 
   /** Renews a claim this worker holds. Throws when the remote cannot be reached (the claim may still stand). */

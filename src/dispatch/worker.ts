@@ -6,6 +6,8 @@ import { readClaim, type ClaimPosition, type ClaimResult } from '../lab/claims.t
 import { cancelExperiment } from '../lab/experiments.ts'
 import { artifactsDraft, record, statusDraft } from '../lab/runs.ts'
 import { sync } from '../lab/sync.ts'
+import { tidy } from '../lab/housekeeping.ts'
+import { sweepClaims } from '../lab/claim-sweep.ts'
 import { checkTrust, labTrust, untrustedReason, type Trust } from '../lab/trust.ts'
 import type { Draft } from '../store/op.ts'
 import { TERMINAL, type Experiment, type State } from '../store/state.ts'
@@ -62,11 +64,15 @@ interface Active {
 
 export class Worker {
   private readonly active = new Map<string, Active>()
+  /** worktree removals of ended jobs still under way: the loop returns only once they are done */
+  private readonly cleanups = new Set<Promise<void>>()
   private readonly claimer: Claimer
   private readonly warned = new Set<string>()
   private stopRequested = false
   private wake: (() => void) | null = null
   private lastSync = 0
+  private lastTidy = 0
+  private tidying: Promise<void> = Promise.resolve()
   readonly name: string
   private freeGpus: string[] = []
   private totalGpus = 0
@@ -115,6 +121,7 @@ export class Worker {
     await this.reattach()
     for (;;) {
       await this.maybeSync(false)
+      this.maybeTidy()
       await this.claimer.keepReserved()
       const state = await this.lab.state()
       for (const a of [...this.active.values()]) await this.step(a, state.experiments[a.spec.id])
@@ -135,7 +142,19 @@ export class Worker {
     for (const a of this.active.values()) {
       await a.journal.ingest(false).then(() => a.journal.seal(false)).catch(e => this.log(`cannot seal ${a.spec.id}: ${(e as Error).message}`))
     }
+    await Promise.all(this.cleanups)
     await this.maybeSync(true)
+    this.maybeTidy(true)
+    await this.tidying
+  }
+
+  /** git's housekeeping for what this worker wrote (src/lab/housekeeping.ts): looked at once a minute, never waited for. */
+  private maybeTidy(force = false): void {
+    if (!force && Date.now() - this.lastTidy < 60_000) return
+    this.lastTidy = Date.now()
+    void tidy(this.lab).catch(() => undefined)
+    // Without a lab remote no sync sweeps ended attempts' claims: this clone's own go here.
+    if (!this.lab.remote) this.tidying = this.lab.state().then(s => sweepClaims(this.lab, s)).then(() => undefined, () => undefined)
   }
 
   private async idle(): Promise<void> {
@@ -381,13 +400,19 @@ export class Worker {
     }
     await a.journal.seal(true, [...(arts ? [arts] : []), statusDraft(spec.id, spec.attempt, end)], end.status)
     await a.journal.show(this.o.onOutput)
-    await this.backend.cleanup(spec)
+    // The end is recorded: removing the worktree is only tidying up, done while the next job is claimed and prepared
+    // (a worker killed meanwhile leaves an ended run that the next one cleans up on re-attach, as after any crash).
+    const cleanup = this.backend.cleanup(spec).catch(err => this.log(`${spec.id}: cannot clean up: ${(err as Error).message}`))
+    this.cleanups.add(cleanup)
+    void cleanup.then(() => this.cleanups.delete(cleanup))
     this.active.delete(spec.id)
     this.freeGpus.push(...a.gpus.filter(g => !this.freeGpus.includes(g)))
     const took = Math.round((Date.now() - poll.startedAt) / 1000)
     this.log(`${spec.id}: ${end.status}${end.reason ? ` (${end.reason})` : ''} after ${took}s`)
+    if (!this.o.onFinish) return
+    await cleanup
     const after = (await this.lab.state()).experiments[spec.id]
-    if (after) this.o.onFinish?.(after)
+    if (after) this.o.onFinish(after)
   }
 
 

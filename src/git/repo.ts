@@ -3,7 +3,7 @@ import { copyFile, mkdir, rm } from 'node:fs/promises'
 import path from 'node:path'
 import { createHash, randomBytes } from 'node:crypto'
 import { NotARepoError, GitError } from '../errors.ts'
-import { runGit, gitText, gitTooOld, summarize, type RunOptions } from './run.ts'
+import { runGit, gitText, gitTooOld, startDetached, summarize, type RunOptions } from './run.ts'
 import { CatFile } from './cat-file.ts'
 import { fastImport, commitSha, type CommitSpec } from './fast-import.ts'
 
@@ -14,7 +14,7 @@ const EMPTY_TREES = { sha1: EMPTY_TREE, sha256: '6ef19b41225c5369f1c104d45d8d85e
 
 export interface RefEntry { ref: string; sha: string }
 export interface TreeEntry { mode: string; type: string; sha: string; path: string }
-export interface DiffEntry { status: string; oldSha: string; newSha: string; path: string }
+export interface DiffEntry { status: string; oldSha: string; newSha: string; path: string; type?: string }
 export interface SnapshotOptions { leaveOut?: string[]; include?: string[] }
 /** A snapshot's tree, and the untracked files it left out (paths from the top level). */
 export interface Snapshot { tree: string; leftOut: string[] }
@@ -58,7 +58,9 @@ export class Repo {
   private headCache: Promise<string | null> | undefined
   /** The commit HEAD points at, null on an unborn branch. */
   head(): Promise<string | null> {
-    this.headCache ??= this.revParse('HEAD^{commit}')
+    // Asked of the long-lived cat-file, not a rev-parse of its own: one process fewer, and started early it has the
+    // commit (treeOf) one pipe round trip away when a submit needs it.
+    this.headCache ??= this.catFile.read('HEAD^{commit}', 0).then(o => o?.type === 'commit' ? o.sha : null)
     return this.headCache
   }
 
@@ -103,6 +105,14 @@ export class Repo {
 
   async deleteRef(ref: string, oldSha?: string): Promise<void> {
     await this.git(['update-ref', '-d', ref, ...(oldSha ? [oldSha] : [])])
+  }
+
+  /** Deletes refs, each only if still at its sha: one transaction, else one by one (a ref that moved is kept). */
+  async deleteRefs(refs: Array<{ ref: string; sha: string }>): Promise<void> {
+    if (refs.length === 0) return
+    const input = refs.map(r => `delete ${r.ref} ${r.sha}\n`).join('')
+    const r = await this.git(['update-ref', '--stdin'], { input, ok: [1, 128] })
+    if (r.code !== 0) for (const x of refs) await this.deleteRef(x.ref, x.sha).catch(() => undefined)
   }
 
   async isAncestor(a: string, b: string): Promise<boolean> {
@@ -151,6 +161,41 @@ export class Repo {
         current = []
         result.set(rec.trim(), current)
       }
+    }
+    return result
+  }
+
+  /** The empty tree's id in this repository's object format (git knows it without the object being stored). */
+  get emptyTree(): string { return EMPTY_TREES[this.objectFormat] }
+
+  /**
+   * One `git diff-tree --stdin` for many (old, new) tree pairs, keyed `old new`: what changed from old to new. Against
+   * the empty tree it lists a whole tree, so every writer's log is read by this one process, never one per writer.
+   */
+  async diffTrees(pairs: Array<[string, string]>): Promise<Map<string, DiffEntry[]>> {
+    const result = new Map<string, DiffEntry[]>()
+    if (pairs.length === 0) return result
+    const input = pairs.map(([o, n]) => `${o} ${n}\n`).join('')
+    const out = (await this.git(['diff-tree', '--stdin', '-r', '-z', '--no-renames'], { input })).stdout.toString('utf8')
+    // Each pair is echoed as a line `old new\n` (even with nothing changed), then its records `:modes shas status\0path\0`.
+    let current: DiffEntry[] = []
+    let i = 0
+    while (i < out.length) {
+      if (out[i] !== ':') {
+        const nl = out.indexOf('\n', i)
+        if (nl < 0) break
+        current = []
+        result.set(out.slice(i, nl), current)
+        i = nl + 1
+        continue
+      }
+      const z = out.indexOf('\0', i)
+      const z2 = out.indexOf('\0', z + 1)
+      if (z < 0 || z2 < 0) throw new GitError('git diff-tree: unexpected output', ['diff-tree'])
+      const [oldMode, newMode, oldSha, newSha, status] = out.slice(i + 1, z).split(' ')
+      void oldMode
+      current.push({ status, oldSha, newSha, path: out.slice(z + 1, z2), type: modeType(newMode) })
+      i = z2 + 1
     }
     return result
   }
@@ -292,10 +337,41 @@ export class Repo {
   }
   private localVars: Promise<string[]> | undefined
 
+  /**
+   * Starts git's own housekeeping in the background, as git does after a commit or a fetch (`git maintenance run
+   * --auto`: packs loose objects and merges small packs only past gc.auto / gc.autoPackLimit, nothing with gc.auto=0),
+   * never waited for. git lab writes through fast-import, hash-object and update-ref, after which git runs none.
+   * Skipped where `maintenance.auto` is false, as git's own commands skip it.
+   */
+  startMaintenance(): void {
+    startDetached('test "$(git config --type=bool maintenance.auto)" = false || exec git maintenance run --auto --quiet', this.opts())
+  }
+
+  /**
+   * Deletes remote refs in one push, each only if the remote still has it at the given sha (a lease per ref; not
+   * atomic: each ref stands alone). Returns the refs the remote deleted.
+   */
+  async pushDeletes(remote: string, refs: Array<{ ref: string; sha: string }>): Promise<Set<string>> {
+    const done = new Set<string>()
+    if (refs.length === 0) return done
+    const args = ['push', '--porcelain', '--no-verify', ...refs.map(r => `--force-with-lease=${r.ref}:${r.sha}`), remote, ...refs.map(r => `:${r.ref}`)]
+    const r = await this.git(args, { ok: [1] })
+    for (const line of r.stdout.toString().split('\n')) {
+      const m = /^-\t:(\S+)\t\[deleted\]/.exec(line)
+      if (m) done.add(m[1])
+    }
+    return done
+  }
+
   /** Pushes without running hooks (git lab's own pre-push hook calls this). */
   async push(remote: string, refspecs: string[]): Promise<void> {
     await this.git(['push', '--quiet', '--no-verify', remote, ...refspecs])
   }
+}
+
+/** The object type a tree entry's mode names. */
+function modeType(mode: string): string {
+  return mode === '160000' ? 'commit' : mode === '040000' ? 'tree' : 'blob'
 }
 
 /** `git rev-parse --local-env-vars` of git 2.39, for a git that cannot answer. */

@@ -16,14 +16,38 @@ export interface RunOptions {
 
 export interface RunResult { stdout: Buffer; stderr: string; code: number }
 
-export function runGit(args: string[], opts: RunOptions): Promise<RunResult> {
+/**
+ * Short-lived git processes running at once, at most: beyond, a spawn waits for one to end. Per-writer work (a long
+ * descent check, a kept ref) in a lab of 1,000 writers would otherwise start hundreds at once and run out of file
+ * descriptors (each process holds three pipes).
+ */
+const MAX_RUNNING = 16
+let running = 0
+const waiting: Array<() => void> = []
+
+/** An ending process hands its slot straight to the next waiting one, so none can slip in between. */
+function release(): void {
+  const next = waiting.shift()
+  if (next) next()
+  else running--
+}
+
+export async function runGit(args: string[], opts: RunOptions): Promise<RunResult> {
+  if (running < MAX_RUNNING) running++
+  else await new Promise<void>(r => waiting.push(r))
+  try { return await spawnGit(args, opts) } finally { release() }
+}
+
+function spawnGit(args: string[], opts: RunOptions): Promise<RunResult> {
   return new Promise((resolve, reject) => {
     const child = spawn('git', args, { cwd: opts.cwd, env: opts.env ?? process.env, stdio: ['pipe', 'pipe', 'pipe'] })
     const out: Buffer[] = []
     const err: Buffer[] = []
+    child.on('error', e => reject(spawnError(e, args)))
+    // A spawn that failed at once (EMFILE, EAGAIN) has no pipes: its 'error' event says why.
+    if (!child.stdout || !child.stderr || !child.stdin) return
     child.stdout.on('data', (b: Buffer) => out.push(b))
     child.stderr.on('data', (b: Buffer) => err.push(b))
-    child.on('error', e => reject(spawnError(e, args)))
     child.on('close', code => {
       const stderr = Buffer.concat(err).toString('utf8')
       const c = code ?? 128
@@ -39,6 +63,18 @@ export function runGit(args: string[], opts: RunOptions): Promise<RunResult> {
     child.stdin.on('error', () => { /* git may exit before reading all input; the exit code tells */ })
     child.stdin.end(opts.input ?? '')
   })
+}
+
+/**
+ * Starts a git command that outlives this process and is never waited for (housekeeping): its own process group,
+ * no stdio, errors ignored. `sh` runs the fixed script with git's own arguments, so no value is ever spliced into it.
+ */
+export function startDetached(script: string, opts: RunOptions): void {
+  try {
+    const child = spawn('sh', ['-c', script], { cwd: opts.cwd, env: opts.env ?? process.env, stdio: 'ignore', detached: true })
+    child.on('error', () => undefined)
+    child.unref()
+  } catch { /* housekeeping is best effort: EMFILE, EAGAIN ... */ }
 }
 
 export async function gitText(args: string[], opts: RunOptions): Promise<string> {

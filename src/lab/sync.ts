@@ -4,6 +4,7 @@ import type { Lab } from './lab.ts'
 import { isLabRemote } from './setup.ts'
 import { labRefspecs } from './remotes.ts'
 import { listMessages } from './messages.ts'
+import { sweepClaims } from './claim-sweep.ts'
 import { LabError, NotFoundError, UsageError, reasonOf } from '../errors.ts'
 import { parseTrailers, remoteWriterRef, writerRef } from '../store/layout.ts'
 import { STATUSES } from '../store/state.ts'
@@ -65,6 +66,8 @@ export async function sync(lab: Lab, remote?: string): Promise<SyncResult> {
     }
   }
   // The push moved only the remote-tracking copy of our own log: nothing new to fold, so no third refresh here.
+  // Ended attempts' claims go now that their ends are on the remote (src/lab/claim-sweep.ts); a failure waits a sync.
+  if (r === lab.remote) await sweepClaims(lab, index.state).catch(() => 0)
   return { remote: r, pushed: pending ?? 0, new_ops: index.op_count - before, writers: Object.keys(index.chosen).length }
 }
 

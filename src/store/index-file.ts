@@ -86,11 +86,26 @@ export class IndexFiles {
   }
 
   async load(): Promise<IndexData | null> {
+    // A snapshot goes as soon as an index naming a newer one is saved: one that vanished between reading
+    // index.json and opening it means index.json has moved on, so it is read again.
+    for (let i = 0; i < 5; i++) {
+      const r = await this.loadOnce()
+      if (r !== 'moved') return r
+    }
+    return null
+  }
+
+  private async loadOnce(): Promise<IndexData | null | 'moved'> {
     try {
       const raw = JSON.parse(await readFile(path.join(this.dir, 'index.json'), 'utf8')) as IndexData
       if (raw.version !== INDEX_VERSION || raw.kinds !== KINDS_KEY || !raw.state_file) return null
       const meta = this.last = reviveMeta(raw)
-      const state = reviveState(JSON.parse(await readFile(path.join(this.dir, meta.state_file!), 'utf8')) as State)
+      const text = await readFile(path.join(this.dir, meta.state_file!), 'utf8').catch((e: NodeJS.ErrnoException) => {
+        if (e.code === 'ENOENT') return null
+        throw e
+      })
+      if (text === null) return 'moved'
+      const state = reviveState(JSON.parse(text) as State)
       if (meta.ops_bytes > meta.state_at) {
         // The tail: ops applied in order since the snapshot. Lines this index does not cover (another process's
         // appends, duplicates) are filtered exactly as a refold filters them.
@@ -107,19 +122,24 @@ export class IndexFiles {
   /** Writes the small index.json atomically (rename); the state snapshot only when asked or when the tail grew. */
   async save(index: IndexData): Promise<void> {
     await mkdir(this.dir, { recursive: true })
-    if (!index.state_file || index.ops_bytes - index.state_at > SNAPSHOT_EVERY) {
+    let replaced: string | null | undefined
+    // (a process that loaded its snapshot long ago, e.g. a worker, may find that another process has replaced it)
+    const gone = !!index.state_file && !(await stat(path.join(this.dir, index.state_file)).catch(() => null))
+    if (!index.state_file || gone || index.ops_bytes - index.state_at > SNAPSHOT_EVERY) {
       const name = `state-${rand()}.json`
       await this.writeAtomic(name, JSON.stringify(index.state))
       const old = index.state_file
       index.state_file = name
       index.state_at = index.ops_bytes
       index.state_key = index.max_key
-      if (old) await this.pruneStates(name)
+      replaced = old
     }
     const { state, ...meta } = index
     void state
     await this.writeAtomic('index.json', JSON.stringify(meta))
     this.last = index
+    // (every save looks: snapshots left by an older git-lab, which kept them 60 s, would otherwise wait for the next one)
+    await this.pruneStates(index.state_file!, replaced ?? null)
   }
 
   private async writeAtomic(name: string, text: string): Promise<void> {
@@ -128,11 +148,16 @@ export class IndexFiles {
     await rename(tmp, path.join(this.dir, name))
   }
 
-  /** Old snapshots go once no concurrent reader can still be about to open them. */
-  private async pruneStates(keep: string): Promise<void> {
+  /**
+   * The snapshot this save replaced goes at once (a reader that still meant to open it reads index.json again; one
+   * that has it open keeps reading it). Others, left by concurrent savers or a crash, go once no concurrent save can
+   * still be about to name them in index.json.
+   */
+  private async pruneStates(keep: string, replaced: string | null): Promise<void> {
+    if (replaced && replaced !== keep) await rm(path.join(this.dir, replaced), { force: true })
     const names = await readdir(this.dir).catch(() => [] as string[])
     const now = Date.now()
-    await Promise.all(names.filter(n => /^state-[0-9a-f]+\.json$/.test(n) && n !== keep).map(async n => {
+    await Promise.all(names.filter(n => /^state-[0-9a-f]+\.json$/.test(n) && n !== keep && n !== replaced).map(async n => {
       const s = await stat(path.join(this.dir, n)).catch(() => null)
       if (s && now - s.mtimeMs > 60_000) await rm(path.join(this.dir, n), { force: true })
     }))

@@ -1,6 +1,7 @@
 // The lab store: reads every writer's log into the index (only what changed), and appends this writer's operations.
 import path from 'node:path'
 import type { Repo } from '../git/repo.ts'
+import type { GitObject } from '../git/cat-file.ts'
 import type { CommitSpec, Ident } from '../git/fast-import.ts'
 import { ConflictError, FormatError, InvalidError } from '../errors.ts'
 import {
@@ -12,6 +13,7 @@ import { compareOps, opId, type Draft, type Op } from './op.ts'
 import { IndexFiles, emptyIndex, type IndexData } from './index-file.ts'
 import { JsonLimitError, MAX_JSON_DEPTH, dict, jsonDepth, parseBounded, toDict } from './safe-json.ts'
 import { Tips, type Pick, type RefEntry } from './tips.ts'
+import { lockWrites } from './write-lock.ts'
 
 class Rebuild extends Error {}
 
@@ -133,8 +135,31 @@ export class Store {
     // a diff from the floor). Anything but added files means the log was rewritten: that tip is refused.
     const known = (w: string) => !fresh && !!prev.chosen[w]
     const base = (w: string) => known(w) ? prev.chosen[w] : picks.get(w)!.floor
-    const pairs = writers.filter(w => base(w) && base(w) !== picks.get(w)!.tip).map(w => [picks.get(w)!.tip, base(w)!] as [string, string])
-    const diffs = await this.repo.diffCommits(pairs)
+    // All of it through one `git diff-tree --stdin` of tree pairs (a whole tree: against the empty tree), whatever the
+    // number of writers: a process per writer would be 1,000 processes at once in a lab of 1,000 agent slots.
+    const trees = new Map<string, string>()
+    await Promise.all(writers.flatMap(w => [base(w), picks.get(w)!.tip]).filter((c): c is string => !!c).map(async c => {
+      const t = await this.tips.treeOf(c)
+      if (t) trees.set(c, t)
+    }))
+    const empty = this.repo.emptyTree
+    const pair = (o: string | null, n: string): [string, string] => [o === null ? empty : trees.get(o) ?? empty, trees.get(n) ?? empty]
+    const pairKey = (o: string | null, n: string) => pair(o, n).join(' ')
+    const pairs: Array<[string, string]> = []
+    for (const w of writers) {
+      const tip = picks.get(w)!.tip
+      if (!tip) continue
+      const from = base(w)
+      if (!known(w)) pairs.push(pair(null, from ?? tip))
+      if (from && from !== tip) pairs.push(pair(from, tip))
+    }
+    // Each new writer's format entry, read while diff-tree lists the trees (the listing then confirms its blob id).
+    const formats = new Map<string, Promise<GitObject | null>>()
+    for (const w of writers) {
+      const t = !known(w) && trees.get(base(w) ?? picks.get(w)!.tip ?? '')
+      if (t) formats.set(w, this.repo.catFile.read(`${t}:${FORMAT_PATH}`, 64))
+    }
+    const diffs = await this.repo.diffTrees(pairs)
     const blobs: Array<{ writer: string; seq: number; sha: string }> = []
     const read = new Set<string>()
     await Promise.all(writers.map(async w => {
@@ -143,10 +168,10 @@ export class Store {
       const from = base(w)
       const whole = !known(w)
       let entries: Array<{ status: string; path: string; newSha: string; type: string }> = whole
-        ? (await this.repo.lsTree(from ?? pick.tip)).map(e => ({ status: 'A', path: e.path, newSha: e.sha, type: e.type }))
+        ? (diffs.get(pairKey(null, from ?? pick.tip)) ?? []).map(e => ({ ...e, type: e.type ?? 'blob' }))
         : []
       if (from && from !== pick.tip) {
-        const added = diffs.get(pick.tip) ?? []
+        const added = diffs.get(pairKey(from, pick.tip)) ?? []
         // A log grows at its end: a record added under a seq it had passed already is out of order, like an edit.
         // (building from nothing, the floor's tree gives what its cursor would be: its highest seq)
         const last = whole ? entries.reduce((m, e) => Math.max(m, seqOfPath(e.path) ?? 0), 0) : prev.cursors[w]?.last_seq ?? 0
@@ -157,12 +182,13 @@ export class Store {
             next.refused[e.ref] = { writer: w, sha: pick.tip!, reason: `${why} (${from.slice(0, 12)}): rewritten` }
           }
           pick.tip = from
-        } else entries = [...entries, ...added.map(e => ({ ...e, type: 'blob' }))]
+        } else entries = [...entries, ...added.map(e => ({ ...e, type: e.type ?? 'blob' }))]
       }
       if (!whole && pick.tip === prev.chosen[w]) return // only where its refs point changed
       if (whole) {
         const format = entries.find(e => e.path === FORMAT_PATH)
-        const why = format ? await this.checkFormat(format.newSha) : 'it has no format entry'
+        const early = await formats.get(w)
+        const why = format ? this.checkFormat(early?.sha === format.newSha ? early : await this.repo.catFile.read(format.newSha, 64)) : 'it has no format entry'
         if (why) { next.ignored[w] = { tip: pick.tip, reason: why }; return }
       }
       for (const e of entries) {
@@ -250,8 +276,7 @@ export class Store {
   }
 
   /** Why a writer's format entry keeps its log from being read (null: this version reads it). */
-  private async checkFormat(sha: string): Promise<string | null> {
-    const obj = await this.repo.catFile.read(sha, 64)
+  private checkFormat(obj: GitObject | null): string | null {
     const text = obj?.type === 'blob' ? obj.data?.toString('utf8').trim() ?? '' : ''
     if (!/^\d{1,9}$/.test(text) || Number(text) < 1) return `its lab format entry is unreadable (${JSON.stringify(text.slice(0, 20))})`
     if (Number(text) > FORMAT) return `it uses lab format ${Number(text)}; this git-lab reads format ${FORMAT}: upgrade git-lab to read it`
@@ -271,6 +296,15 @@ export class Store {
     await Promise.all(drafts.flatMap(d => d.attachments ?? []).filter(b => b.length >= BIG_BLOB).map(async b => {
       bigBlobs.set(b, { sha: await this.repo.writeBlob(b) })
     }))
+    // Local writers take turns (src/store/write-lock.ts); one that waited reads the tip its predecessor left first.
+    const lock = await lockWrites(this.files.dir)
+    try {
+      if (lock.waited) index = await this.refresh()
+      return await this.attempts(drafts, opts, ref, index, bigBlobs)
+    } finally { await lock.release() }
+  }
+
+  private async attempts(drafts: Draft[], opts: AppendOptions, ref: string, index: IndexData, bigBlobs: Map<Buffer, { sha: string }>): Promise<Op[]> {
     for (let attempt = 0; attempt < 100; attempt++) {
       const old = index.refs[ref] ?? null
       // The log as read: the local ref, or further on where a remote holds more of it (a re-clone keeping its writer id).

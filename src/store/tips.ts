@@ -8,7 +8,7 @@ export interface RefEntry { ref: string; sha: string; kind: RefKind }
 /** tip null: no ref of the writer points to a commit */
 export interface Pick { tip: string | null; floor: string | null; refused: Array<[string, Refusal]> }
 
-interface CommitInfo { parent: string | null; seq: number | null }
+interface CommitInfo { parent: string | null; seq: number | null; tree: string | null }
 
 /** Longer distances than this are asked of git in one process instead of walked object by object. */
 const WALK = 64
@@ -25,11 +25,17 @@ export class Tips {
     const c = await this.repo.catFile.read(sha, 1 << 20)
     const text = c?.type === 'commit' && c.data ? c.data.toString('utf8') : null
     const header = text === null ? '' : text.slice(0, Math.max(0, text.indexOf('\n\n')))
-    const info = text === null ? null : { parent: /^parent ([0-9a-f]+)$/m.exec(header)?.[1] ?? null, seq: parseTrailers(text)?.seq ?? null }
+    const info = text === null ? null : {
+      parent: /^parent ([0-9a-f]+)$/m.exec(header)?.[1] ?? null, seq: parseTrailers(text)?.seq ?? null,
+      tree: /^tree ([0-9a-f]+)$/m.exec(header)?.[1] ?? null,
+    }
     if (this.commits.size > 100_000) this.commits.clear()
     this.commits.set(sha, info)
     return info
   }
+
+  /** A commit's tree (null: no such commit here). */
+  async treeOf(sha: string): Promise<string | null> { return (await this.commitInfo(sha))?.tree ?? null }
 
   /**
    * True if `b` is `a` or on a's first-parent chain: a writer's log grows by commits on their first parent (code

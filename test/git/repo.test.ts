@@ -131,6 +131,22 @@ t.test('diff-tree: many commit pairs in one process', async t => {
   t.equal((await repo.diffCommits([])).size, 0)
 })
 
+t.test('diff-tree: many tree pairs in one process, whole trees against the empty tree', async t => {
+  const r = makeRepo(t)
+  const repo = await Repo.open(r.dir, r.env)
+  const [a, b] = await repo.writeCommits([
+    { files: [{ path: 'x/1', data: '1' }, { path: 'a.x', data: 'n' }], message: 'a', author: ident },
+    { from: ':1', files: [{ path: 'x/2', data: '2' }], message: 'b', author: ident },
+  ])
+  const ta = (await repo.treeOf(a))!
+  const tb = (await repo.treeOf(b))!
+  const d = await repo.diffTrees([[repo.emptyTree, tb], [ta, tb], [ta, ta]])
+  t.same(d.get(`${repo.emptyTree} ${tb}`)!.map(e => [e.status, e.path, e.type]), [['A', 'a.x', 'blob'], ['A', 'x/1', 'blob'], ['A', 'x/2', 'blob']])
+  t.same(d.get(`${ta} ${tb}`)!.map(e => [e.status, e.path]), [['A', 'x/2']])
+  t.same(d.get(`${ta} ${ta}`), [], 'an unchanged pair is answered, with nothing')
+  t.equal((await repo.diffTrees([])).size, 0)
+})
+
 t.test('cat-file: pipelined reads, missing objects, size limit, paths', async t => {
   const r = makeRepo(t, { files: { 'a.txt': 'hello\n', 'big.bin': 'x'.repeat(100_000) } })
   const repo = await Repo.open(r.dir, r.env)

@@ -1,0 +1,92 @@
+// A lab of many writers (every agent slot is one): the index's first build over 1,000 writer refs, and an
+// incremental refresh after 100 of them moved, each against raw git reading the same objects (refs, commits, trees,
+// op blobs) in a pipeline of single processes:
+//   build:   for-each-ref %(tree) | diff-tree --stdin -r (against the empty tree) | cat-file --batch
+//   refresh: for-each-ref %(tree), the moved pairs | diff-tree --stdin -r | cat-file --batch
+// and the same command with nothing changed (the fixed cost of any command: start-up, ref listing, index load).
+//
+//   node scripts/bench/writers.mjs [--writers 1000] [--moved 100] [--rounds 5] [--bin dist/git-lab.js]
+import { cpSync, rmSync, writeFileSync } from 'node:fs'
+import path from 'node:path'
+import { BIN, emit, ensureBuilt, git, header, isMain, labEnv, ms, ratio, run, sh, summary, table, timeRun, verdict, workspace } from './lib.mjs'
+import { generate, makeLabRepo } from './generate.mjs'
+
+const EMPTY_TREE = '4b825dc642cb6eb9a060e54bf8d69288fbee4904'
+const READ_BLOBS = `git diff-tree --stdin -r | awk '/^:/ { print $4 }' | git cat-file --batch > /dev/null`
+
+export async function main(argv = process.argv.slice(2)) {
+  const opt = (name, dflt) => { const i = argv.indexOf(`--${name}`); return i >= 0 ? argv[i + 1] : dflt }
+  const writers = Number(opt('writers', 1000))
+  const moved = Number(opt('moved', 100))
+  const rounds = Number(opt('rounds', 5))
+  const bin = path.resolve(opt('bin', BIN))
+  ensureBuilt()
+  header(`writers: ${writers} writer refs, then ${moved} of them move`, `${rounds} rounds after one warm-up, interleaved with raw git`)
+  const tmp = workspace('lab-bench-writers-')
+  const env = labEnv(path.join(tmp, 'home'))
+  const dir = makeLabRepo(path.join(tmp, 'lab'), env)
+  // Two experiments per writer, one commit each: every writer's log is a tree of its own.
+  const { writers: ids } = await generate({ cwd: dir, env, count: 2 * writers, writers, batch: 2, tmp })
+  const labDir = path.join(dir, '.git', 'lab')
+  const read = () => run(bin, ['idea', 'list', '--json'], { cwd: dir, env })
+  const fresh = () => rmSync(labDir, { recursive: true, force: true })
+  const rawBuild = `git for-each-ref --format='${EMPTY_TREE} %(tree)' refs/lab/w/ | ${READ_BLOBS}`
+
+  const t = { build: [], rawBuild: [], refresh: [], rawRefresh: [], unchanged: [] }
+  for (let round = 0; round <= rounds; round++) {
+    fresh()
+    let a, b
+    if (round % 2) { b = timeRun('sh', ['-c', rawBuild], { cwd: dir, env }); a = timeRun(bin, ['idea', 'list', '--json'], { cwd: dir, env }) }
+    else { a = timeRun(bin, ['idea', 'list', '--json'], { cwd: dir, env }); b = timeRun('sh', ['-c', rawBuild], { cwd: dir, env }) }
+    console.log(`build round ${round}${round === 0 ? ' (warm-up)' : ''}: git lab ${ms(a)}, raw git ${ms(b)}`)
+    if (round) { t.build.push(a); t.rawBuild.push(b) }
+  }
+  const seen = JSON.parse(run(bin, ['log', '--json', '--limit', '0'], { cwd: dir, env })).length
+  if (seen !== 2 * writers) throw new Error(`the index holds ${seen} experiments, expected ${2 * writers}`)
+
+  // The index as built, and the trees before the move: each round refreshes from the same point.
+  read()
+  const saved = path.join(tmp, 'lab-index')
+  cpSync(labDir, saved, { recursive: true })
+  const before = path.join(tmp, 'trees-before')
+  writeFileSync(before, git(dir, env, 'for-each-ref', '--format=%(tree)', 'refs/lab/w/'))
+  await generate({ cwd: dir, env, count: moved, batch: 1, tmp, ids: ids.slice(0, moved), offset: 2 * writers })
+  const rawRefresh = `git for-each-ref --format='%(tree)' refs/lab/w/ | paste -d ' ' ${before} - | awk '$1 != $2' | ${READ_BLOBS}`
+  if (sh(dir, env, `git for-each-ref --format='%(tree)' refs/lab/w/ | paste -d ' ' ${before} - | awk '$1 != $2' | wc -l`).trim() !== String(moved)) {
+    throw new Error(`expected ${moved} moved writers`)
+  }
+  for (let round = 0; round <= rounds; round++) {
+    rmSync(labDir, { recursive: true, force: true })
+    cpSync(saved, labDir, { recursive: true })
+    let a, b
+    if (round % 2) { b = timeRun('sh', ['-c', rawRefresh], { cwd: dir, env }); a = timeRun(bin, ['idea', 'list', '--json'], { cwd: dir, env }) }
+    else { a = timeRun(bin, ['idea', 'list', '--json'], { cwd: dir, env }); b = timeRun('sh', ['-c', rawRefresh], { cwd: dir, env }) }
+    // The same command once the index is up to date: what every command costs before it reads anything.
+    const c = timeRun(bin, ['idea', 'list', '--json'], { cwd: dir, env })
+    console.log(`refresh round ${round}${round === 0 ? ' (warm-up)' : ''}: git lab ${ms(a)} (unchanged: ${ms(c)}), raw git ${ms(b)}`)
+    if (round) { t.refresh.push(a); t.rawRefresh.push(b); t.unchanged.push(c) }
+  }
+  const seenAfter = JSON.parse(run(bin, ['log', '--json', '--limit', '0'], { cwd: dir, env })).length
+  if (seenAfter !== 2 * writers + moved) throw new Error(`the index holds ${seenAfter} experiments, expected ${2 * writers + moved}`)
+
+  const s = Object.fromEntries(Object.entries(t).map(([k, v]) => [k, summary(v)]))
+  const rb = s.build.median / s.rawBuild.median
+  const rr = s.refresh.median / s.rawRefresh.median
+  table(`${writers} writers (median of ${rounds} rounds)`, [
+    ['git lab idea list: first build of the index', s.build, `ratio ${ratio(s.build.median, s.rawBuild.median)}`],
+    ['raw git: for-each-ref | diff-tree --stdin | cat-file --batch', s.rawBuild],
+    [`git lab idea list: refresh after ${moved} writers moved`, s.refresh, `ratio ${ratio(s.refresh.median, s.rawRefresh.median)}`],
+    ['raw git: the same for the moved pairs', s.rawRefresh],
+    ['git lab idea list: nothing changed', s.unchanged, `refresh adds ${ms(s.refresh.median - s.unchanged.median)}: ${ratio(s.refresh.median - s.unchanged.median, s.rawRefresh.median)} raw git`],
+  ])
+  console.log()
+  const goals = [
+    verdict(`first build of ${writers} writers vs raw git`, rb, 2, 'x'),
+    verdict(`refresh after ${moved} of ${writers} writers moved vs raw git`, rr, 2, 'x'),
+  ]
+  const result = { writers, moved, rounds, times: s, goals }
+  emit('writers', result)
+  return result
+}
+
+if (isMain(import.meta.url)) await main()

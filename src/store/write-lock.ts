@@ -1,0 +1,114 @@
+// A short exclusive lock that serializes this clone's local writers around read-tip, write, update-ref and index save.
+// Without it, N processes writing at once all lose compare-and-swap but one and redo their work (N^2 writes);
+// with it they take turns. Compare-and-swap stays the safety net: a writer that cannot get the lock still writes.
+import { readFileSync, watch, type FSWatcher } from 'node:fs'
+import { mkdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises'
+import path from 'node:path'
+
+/** How long a writer waits for a live holder before writing anyway (compare-and-swap then decides). */
+export const LOCK_WAIT_MS = 20_000
+
+export interface Held {
+  /** true if another writer held the lock when we asked: the tip this process read is probably stale */
+  waited: boolean
+  release(): Promise<void>
+}
+
+interface Holder { pid: number; start: string | null }
+
+/** The process's start time as the kernel records it (clock ticks since boot), so a reused pid is told apart. */
+function startOf(pid: number): string | null {
+  try {
+    const s = readFileSync(`/proc/${pid}/stat`, 'utf8')
+    const f = s.slice(s.lastIndexOf(')') + 2).split(' ')
+    return f[0] === 'Z' || f[0] === 'X' ? 'dead' : f[19] ?? null
+  } catch { return null }
+}
+
+function alive(h: Holder): boolean {
+  if (!Number.isSafeInteger(h.pid) || h.pid <= 1) return false
+  const now = startOf(h.pid)
+  if (now === 'dead') return false
+  if (now !== null) return h.start === null || h.start === now
+  try { process.kill(h.pid, 0); return true } catch (e) { return (e as NodeJS.ErrnoException).code === 'EPERM' }
+}
+
+const sleep = (ms: number) => new Promise(r => setTimeout(r, ms))
+
+/**
+ * Until the lock file is removed or replaced (inotify on its folder), or `ms` passed: waiters sleep instead of
+ * polling (16 writers polling every few ms took a core of a 2-core machine from the one holding the lock).
+ */
+async function released(file: string, ms: number): Promise<void> {
+  let w: FSWatcher | undefined
+  let timer: NodeJS.Timeout | undefined
+  await new Promise<void>(resolve => {
+    timer = setTimeout(resolve, ms)
+    try { w = watch(path.dirname(file), { persistent: false }, (_, name) => { if (name === path.basename(file)) resolve() }) } catch { /* polls */ }
+    // released before the watch began
+    stat(file).then(() => undefined, () => resolve())
+  })
+  clearTimeout(timer)
+  w?.close()
+}
+
+/** Writers in this process queue here first: the lock file names a process, not a caller within it. */
+const local = new Map<string, { busy: boolean; queue: Array<() => void> }>()
+
+/** Takes `dir/write.lock`; a dead holder's lock is broken, a live one is waited for up to waitMs. */
+export async function lockWrites(dir: string, waitMs = LOCK_WAIT_MS): Promise<Held> {
+  const file = path.join(dir, 'write.lock')
+  const q = local.get(file) ?? { busy: false, queue: [] }
+  local.set(file, q)
+  const queued = q.busy
+  if (q.busy) await new Promise<void>(r => q.queue.push(r))
+  q.busy = true
+  const next = () => { const n = q.queue.shift(); if (n) n(); else q.busy = false }
+  try {
+    const held = await lockFile(file, waitMs)
+    return { waited: queued || held.waited, release: async () => { try { await held.release() } finally { next() } } }
+  } catch (e) { next(); throw e }
+}
+
+async function lockFile(file: string, waitMs: number): Promise<Held> {
+  const me = JSON.stringify({ pid: process.pid, start: startOf(process.pid) }) + '\n'
+  await mkdir(path.dirname(file), { recursive: true }).catch(() => undefined) // unwritable: the write below says so
+  const t0 = Date.now()
+  let waited = false
+  for (let pause = 1; ; pause = Math.min(pause * 2, 4)) {
+    try {
+      await writeFile(file, me, { flag: 'wx' })
+      let done = false
+      return {
+        waited,
+        release: async () => {
+          if (done) return
+          done = true
+          // Only our own lock is removed: a holder that was waited out may have had its lock broken and retaken.
+          if ((await readFile(file, 'utf8').catch(() => null)) === me) await rm(file, { force: true })
+        },
+      }
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') return { waited, release: async () => undefined }
+    }
+    waited = true
+    const text = await readFile(file, 'utf8').catch(() => null)
+    if (text === null) continue // released between our attempt and the read
+    let holder: Holder | null = null
+    try { holder = JSON.parse(text) as Holder } catch { /* half-written by a holder that died at once, or garbage */ }
+    // (our own pid: another Store of this process that has not released, so a live holder too)
+    if (holder && (holder.pid === process.pid || alive(holder))) {
+      if (Date.now() - t0 > waitMs) return { waited, release: async () => undefined }
+      await released(file, Math.min(50, waitMs))
+      continue
+    }
+    if (!holder && Date.now() - t0 < 50) { await sleep(pause); continue } // a holder may be writing it right now
+    // Stale: moved aside under a unique name, so of two processes breaking it only one removes it.
+    const aside = `${file}.stale-${process.pid}`
+    try { await rename(file, aside) } catch { continue }
+    const moved = await readFile(aside, 'utf8').catch(() => null)
+    await rm(aside, { force: true })
+    // Another breaker was first and a new holder took the lock before our rename: give it back.
+    if (moved !== null && moved !== text) await writeFile(file, moved, { flag: 'wx' }).catch(() => undefined)
+  }
+}
