@@ -1,42 +1,9 @@
-// Processes on this host: is a pid alive, is it still the process we started (not a reused pid), what is a job's tree?
+// Processes on this host: a job's tree, a command line; is a pid alive and still ours (src/proc.ts, re-exported).
 import { readFileSync, readdirSync } from 'node:fs'
 import { execFileSync } from 'node:child_process'
+import { HAS_PROC, stat } from '../proc.ts'
 
-const HAS_PROC = (() => { try { readFileSync('/proc/self/stat'); return true } catch { return false } })()
-
-let bootMs: number | null = null
-function boot(): number {
-  bootMs ??= Number(/^btime (\d+)$/m.exec(readFileSync('/proc/stat', 'utf8'))?.[1] ?? 0) * 1000
-  return bootMs
-}
-
-function stat(pid: number): string[] | null {
-  try {
-    const s = readFileSync(`/proc/${pid}/stat`, 'utf8')
-    // the command name (field 2) may hold spaces and parentheses: split after its closing one
-    return s.slice(s.lastIndexOf(')') + 2).split(' ')
-  } catch { return null }
-}
-
-/** True if the process exists and is not a zombie. */
-export function alive(pid: number): boolean {
-  if (!Number.isSafeInteger(pid) || pid <= 1) return false
-  if (HAS_PROC) { const f = stat(pid); return !!f && f[0] !== 'Z' && f[0] !== 'X' }
-  try { process.kill(pid, 0); return true } catch (e) { return (e as NodeJS.ErrnoException).code === 'EPERM' }
-}
-
-/** When the process started, in ms since the epoch (to the clock tick); null if unknown. */
-export function startedAt(pid: number): number | null {
-  if (HAS_PROC) {
-    const f = stat(pid)
-    // field 22 (starttime) is the 20th after the command name: clock ticks since boot, 100 per second on Linux
-    return f ? boot() + Number(f[19]) * 10 : null
-  }
-  try {
-    const out = execFileSync('ps', ['-o', 'lstart=', '-p', String(pid)], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim()
-    return out ? Date.parse(out) : null
-  } catch { return null }
-}
+export { alive, same, self, startedAt } from '../proc.ts'
 
 /** The process's command line, arguments joined by spaces (empty when it is gone). */
 export function commandLine(pid: number): string {
@@ -44,16 +11,6 @@ export function commandLine(pid: number): string {
     try { return readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').join(' ') } catch { return '' }
   }
   try { return execFileSync('ps', ['-o', 'args=', '-p', String(pid)], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }) } catch { return '' }
-}
-
-/** This process's identity as another process can check it later: pid plus start time. */
-export const self = () => ({ pid: process.pid, start: startedAt(process.pid) })
-
-/** True if `who` (a pid and the start time recorded for it) is still that same live process. */
-export function same(who: { pid: number; start: number | null }): boolean {
-  if (!alive(who.pid)) return false
-  const now = startedAt(who.pid)
-  return who.start === null || now === null || Math.abs(now - who.start) < 1000
 }
 
 /**

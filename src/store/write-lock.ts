@@ -1,9 +1,10 @@
 // A short exclusive lock that serializes this clone's local writers around read-tip, write, update-ref and index save.
 // Without it, N processes writing at once all lose compare-and-swap but one and redo their work (N^2 writes);
 // with it they take turns. Compare-and-swap stays the safety net: a writer that cannot get the lock still writes.
-import { readFileSync, watch, type FSWatcher } from 'node:fs'
+import { watch, type FSWatcher } from 'node:fs'
 import { mkdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises'
 import path from 'node:path'
+import { same, self } from '../proc.ts'
 
 /** How long a writer waits for a live holder before writing anyway (compare-and-swap then decides). */
 export const LOCK_WAIT_MS = 20_000
@@ -14,24 +15,7 @@ export interface Held {
   release(): Promise<void>
 }
 
-interface Holder { pid: number; start: string | null }
-
-/** The process's start time as the kernel records it (clock ticks since boot), so a reused pid is told apart. */
-function startOf(pid: number): string | null {
-  try {
-    const s = readFileSync(`/proc/${pid}/stat`, 'utf8')
-    const f = s.slice(s.lastIndexOf(')') + 2).split(' ')
-    return f[0] === 'Z' || f[0] === 'X' ? 'dead' : f[19] ?? null
-  } catch { return null }
-}
-
-function alive(h: Holder): boolean {
-  if (!Number.isSafeInteger(h.pid) || h.pid <= 1) return false
-  const now = startOf(h.pid)
-  if (now === 'dead') return false
-  if (now !== null) return h.start === null || h.start === now
-  try { process.kill(h.pid, 0); return true } catch (e) { return (e as NodeJS.ErrnoException).code === 'EPERM' }
-}
+interface Holder { pid: number; start: number | null }
 
 const sleep = (ms: number) => new Promise(r => setTimeout(r, ms))
 
@@ -71,7 +55,7 @@ export async function lockWrites(dir: string, waitMs = LOCK_WAIT_MS): Promise<He
 }
 
 async function lockFile(file: string, waitMs: number): Promise<Held> {
-  const me = JSON.stringify({ pid: process.pid, start: startOf(process.pid) }) + '\n'
+  const me = JSON.stringify(self()) + '\n'
   await mkdir(path.dirname(file), { recursive: true }).catch(() => undefined) // unwritable: the write below says so
   const t0 = Date.now()
   let waited = false
@@ -97,7 +81,7 @@ async function lockFile(file: string, waitMs: number): Promise<Held> {
     let holder: Holder | null = null
     try { holder = JSON.parse(text) as Holder } catch { /* half-written by a holder that died at once, or garbage */ }
     // (our own pid: another Store of this process that has not released, so a live holder too)
-    if (holder && (holder.pid === process.pid || alive(holder))) {
+    if (holder && (holder.pid === process.pid || same(holder))) {
       if (Date.now() - t0 > waitMs) return { waited, release: async () => undefined }
       await released(file, Math.min(50, waitMs))
       continue

@@ -1,5 +1,6 @@
 // The local writers' lock: callers take turns, a dead holder's lock is broken, a live one is waited out, then ignored.
 import t from 'tap'
+import { startedAt } from '../../src/proc.ts'
 import { spawn, spawnSync } from 'node:child_process'
 import { existsSync, readFileSync, writeFileSync } from 'node:fs'
 import path from 'node:path'
@@ -27,7 +28,7 @@ t.test('callers in one process take turns', async t => {
 t.test('a dead holder\'s lock is broken at once', async t => {
   const dir = t.testdir()
   const dead = spawnSync(process.execPath, ['-e', 'console.log(process.pid)']).stdout.toString().trim()
-  writeFileSync(path.join(dir, 'write.lock'), JSON.stringify({ pid: Number(dead), start: '1' }) + '\n')
+  writeFileSync(path.join(dir, 'write.lock'), JSON.stringify({ pid: Number(dead), start: 1 }) + '\n')
   const t0 = Date.now()
   const l = await lockWrites(dir, 5000)
   t.ok(Date.now() - t0 < 1000)
@@ -37,7 +38,7 @@ t.test('a dead holder\'s lock is broken at once', async t => {
 
 t.test('a live pid with another start time (a reused pid) holds nothing', async t => {
   const dir = t.testdir()
-  writeFileSync(path.join(dir, 'write.lock'), JSON.stringify({ pid: process.pid === 2 ? 3 : process.ppid, start: 'not-its-start' }) + '\n')
+  writeFileSync(path.join(dir, 'write.lock'), JSON.stringify({ pid: process.pid === 2 ? 3 : process.ppid, start: 1 }) + '\n')
   const l = await lockWrites(dir, 5000)
   t.equal(JSON.parse(readFileSync(path.join(dir, 'write.lock'), 'utf8')).pid, process.pid)
   await l.release()
@@ -48,9 +49,7 @@ t.test('a live holder is waited for, then the writer goes on without it (compare
   const child = spawn(process.execPath, ['-e', 'setTimeout(() => {}, 30000)'], { stdio: 'ignore' })
   t.teardown(() => { child.kill() })
   await sleep(100)
-  const stat = readFileSync(`/proc/${child.pid}/stat`, 'utf8')
-  const start = stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19]
-  const text = JSON.stringify({ pid: child.pid, start }) + '\n'
+  const text = JSON.stringify({ pid: child.pid, start: startedAt(child.pid!) }) + '\n'
   writeFileSync(path.join(dir, 'write.lock'), text)
   const t0 = Date.now()
   const l = await lockWrites(dir, 300)
