@@ -381,8 +381,7 @@ export class Worker {
       // Another worker runs the attempt as far as the records go: whatever this one wrote now would be skipped, or
       // (another process of this clone) mixed into that worker's record.
       await this.backend.cleanup(spec)
-      this.active.delete(spec.id)
-      this.freeGpus.push(...a.gpus.filter(g => !this.freeGpus.includes(g)))
+      this.forget(a)
       this.log(`${spec.id}: stopped; nothing recorded: ${a.lostWhy}`)
       return
     }
@@ -405,8 +404,7 @@ export class Worker {
     const cleanup = this.backend.cleanup(spec).catch(err => this.log(`${spec.id}: cannot clean up: ${(err as Error).message}`))
     this.cleanups.add(cleanup)
     void cleanup.then(() => this.cleanups.delete(cleanup))
-    this.active.delete(spec.id)
-    this.freeGpus.push(...a.gpus.filter(g => !this.freeGpus.includes(g)))
+    this.forget(a)
     const took = Math.round((Date.now() - poll.startedAt) / 1000)
     this.log(`${spec.id}: ${end.status}${end.reason ? ` (${end.reason})` : ''} after ${took}s`)
     if (!this.o.onFinish) return
@@ -415,5 +413,9 @@ export class Worker {
     if (after) this.o.onFinish(after)
   }
 
-
+  /** The job is no longer this worker's: its slot and GPUs are free. */
+  private forget(a: Active): void {
+    this.active.delete(a.spec.id)
+    this.freeGpus.push(...a.gpus.filter(g => !this.freeGpus.includes(g)))
+  }
 }

@@ -115,7 +115,7 @@ export class Store {
     }
     if (Object.keys(prev.chosen).some(w => !byWriter.has(w))) throw new Rebuild() // a writer's refs vanished
     const before = new Map<string, number>()
-    for (const ref of Object.keys(prev.refs)) before.set(writerOfRef(ref)!.writer, (before.get(writerOfRef(ref)!.writer) ?? 0) + 1)
+    for (const ref of Object.keys(prev.refs)) { const w = writerOfRef(ref)!.writer; before.set(w, (before.get(w) ?? 0) + 1) }
     const writers = [...byWriter].filter(([w, es]) => fresh || es.length !== before.get(w) || es.some(e => prev.refs[e.ref] !== e.sha)).map(([w]) => w)
     const moving = new Set(writers)
     const next: IndexData = {
@@ -162,6 +162,7 @@ export class Store {
     const diffs = await this.repo.diffTrees(pairs)
     const blobs: Array<{ writer: string; seq: number; sha: string }> = []
     const read = new Set<string>()
+    const warnings = [...next.warnings]
     await Promise.all(writers.map(async w => {
       const pick = picks.get(w)!
       if (!pick.tip) { next.ignored[w] = { tip: '', reason: 'none of its refs points to a commit' }; return }
@@ -195,7 +196,7 @@ export class Store {
         if (e.path === FORMAT_PATH) continue
         if (isCompanionPath(e.path) && e.type === 'blob') continue // read on demand, by the blob id its operation names
         const seq = seqOfPath(e.path)
-        if (seq === null || e.type !== 'blob') { next.warnings = [...next.warnings, `writer ${w}: unexpected path ${JSON.stringify(e.path).slice(0, 200)} ignored`]; continue }
+        if (seq === null || e.type !== 'blob') { warnings.push(`writer ${w}: unexpected path ${JSON.stringify(e.path).slice(0, 200)} ignored`); continue }
         blobs.push({ writer: w, seq, sha: e.newSha })
       }
       read.add(w)
@@ -227,7 +228,7 @@ export class Store {
     for (const w of writers) if (read.has(w)) next.chosen[w] = picks.get(w)!.tip!
     if (save) await this.pinTips(next, byWriter, writers)
     next.rejected = rejected.sort((a, b) => a.writer < b.writer ? -1 : a.writer > b.writer ? 1 : a.seq - b.seq)
-    next.warnings = [...new Set(next.warnings)].sort()
+    next.warnings = [...new Set(warnings)].sort()
     newOps.sort(compareOps)
     await this.applyNew(next, prev, newOps, fresh)
     return next
