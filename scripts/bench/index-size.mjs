@@ -1,6 +1,6 @@
 // The local index's size: `.git/lab` (du -sb) in a lab of 10,000 experiments after a few ordinary commands, against
-// the packed size of the lab's objects after `git gc`; and the files nothing reads any more (snapshots and op logs
-// that index.json does not name). --bin measures another build (e.g. the last commit's).
+// the packed size of the lab's objects after `git gc`; and the files nothing reads any more (shards and order files
+// that index.json does not name, files of older layouts). --bin measures another build (e.g. the last commit's).
 //
 //   node scripts/bench/index-size.mjs [--count 10000] [--bin path/to/git-lab.js]
 import { readdirSync, readFileSync, statSync } from 'node:fs'
@@ -36,10 +36,15 @@ export async function main(argv = process.argv.slice(2)) {
   const objs = run('sh', ['-c', "git rev-list --objects $(git for-each-ref --format='%(refname)' refs/lab/) --not --branches --tags | cut -d' ' -f1 | git cat-file --batch-check='%(objectsize:disk)'"], opts)
   const packed = objs.split('\n').filter(Boolean).reduce((n, l) => n + Number(l), 0)
   const index = JSON.parse(readFileSync(path.join(labDir, 'index.json'), 'utf8'))
-  const named = new Set([index.ops_file, index.state_file])
-  const stale = readdirSync(labDir).filter(n => /^(state-.*\.json|ops-.*\.jsonl)$/.test(n) && !named.has(n))
-  console.log(`\n.git/lab: ${int(local)} bytes in ${readdirSync(labDir).length} files`)
-  for (const n of readdirSync(labDir).sort()) console.log(`  ${n.padEnd(28)} ${int(statSync(path.join(labDir, n)).size).padStart(12)}`)
+  const named = new Set([index.ops_file, index.state_file, ...Object.values(index.files ?? {}), index.order_file].filter(Boolean))
+  const shardDir = path.join(labDir, 'e')
+  const shards = (() => { try { return readdirSync(shardDir) } catch { return [] } })()
+  const stale = [
+    ...readdirSync(labDir).filter(n => /^(state-.*\.json|ops-.*\.jsonl)$/.test(n) && !named.has(n)),
+    ...shards.filter(n => !named.has(n)),
+  ]
+  console.log(`\n.git/lab: ${int(local)} bytes in ${readdirSync(labDir).length} files and ${shards.length} shard files`)
+  for (const n of readdirSync(labDir).sort()) console.log(`  ${n.padEnd(28)} ${int(statSync(path.join(labDir, n)).isDirectory() ? du(path.join(labDir, n)) : statSync(path.join(labDir, n)).size).padStart(12)}`)
   console.log(`lab objects packed (after git gc): ${int(packed)} bytes; stale files: ${stale.length ? stale.join(', ') : 'none'}\n`)
   const goals = [
     verdict('.git/lab vs the lab\'s packed objects', local / packed, 5, 'x'),

@@ -25,6 +25,8 @@ export interface QueueOptions {
   skip?: (id: string) => boolean
   /** why this worker must leave an experiment queued (src/lab/trust.ts), or null to run it */
   untrusted?: (e: Experiment) => string | null
+  /** the experiments that have not ended (the index lists them): only those are read (default: all) */
+  open?: readonly string[]
 }
 
 export const queueOrder = (a: Experiment, b: Experiment) =>
@@ -32,7 +34,8 @@ export const queueOrder = (a: Experiment, b: Experiment) =>
 
 export function pickQueued(state: State, o: QueueOptions): QueueVerdict {
   const v: QueueVerdict = { ready: [], cancel: [], unfit: [], untrusted: [], waiting: false, blocked: [] }
-  const queued = Object.values(state.experiments).filter(e => e.status === 'queued' && (!o.only || e.id === o.only)).sort(queueOrder)
+  const ids = o.only ? [o.only] : o.open ?? Object.keys(state.experiments)
+  const queued = ids.map(id => state.experiments[id]).filter(e => e?.status === 'queued').sort(queueOrder)
   const held = heldHere(state, o.untrusted)
   for (const e of queued) {
     if (o.skip?.(e.id)) continue

@@ -216,7 +216,7 @@ export class Worker {
   private async fill(state: State): Promise<QueueVerdict> {
     const jobs = Math.max(1, this.o.jobs ?? 1)
     const verdict = pickQueued(state, {
-      only: this.o.only, freeGpus: this.freeGpus.length, totalGpus: this.totalGpus,
+      only: this.o.only, open: this.lab.store.current?.state === state ? this.lab.store.current.open : undefined, freeGpus: this.freeGpus.length, totalGpus: this.totalGpus,
       skip: id => this.active.has(id) || this.claimer.recentlyLost(state.experiments[id]), untrusted: e => untrustedReason(this.trust, e),
     })
     for (const [id, reason] of verdict.cancel) {

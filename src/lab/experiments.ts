@@ -163,13 +163,21 @@ export function checkStatus(status: string | undefined): void {
 
 export async function listExperiments(lab: Lab, o: ListOptions = {}): Promise<Experiment[]> {
   checkStatus(o.status)
-  const s = await lab.state()
+  const index = await lab.index()
+  const s = index.state
   const idea = o.idea ? resolveId('idea', s.ideas, o.idea) : null
-  const list = Object.values(s.experiments)
-    .filter(e => (!idea || e.idea === idea) && (!o.status || e.status === o.status) && (!o.tag || e.tags.includes(o.tag)) &&
-      (!o.where?.length || matchesAll(o.where, e.params, e.metrics)))
-    .sort(newestFirst)
-  return o.limit && o.limit > 0 ? list.slice(0, o.limit) : list
+  const limit = o.limit && o.limit > 0 ? o.limit : Infinity
+  const keep = (e: Experiment | undefined): e is Experiment => !!e && (!idea || e.idea === idea) && (!o.status || e.status === o.status) &&
+    (!o.tag || e.tags.includes(o.tag)) && (!o.where?.length || matchesAll(o.where, e.params, e.metrics))
+  // Work that has not ended is listed in the index: those are the only candidates for such a status.
+  if (o.status && !TERMINAL.has(o.status)) return index.open.map(id => s.experiments[id]).filter(keep).sort(newestFirst).slice(0, limit)
+  const list: Experiment[] = []
+  for (const id of index.live.order.newest()) {
+    if (list.length >= limit) break
+    const e = s.experiments[id]
+    if (keep(e)) list.push(e)
+  }
+  return list
 }
 
 export async function cancelExperiment(lab: Lab, id: string, reason?: string): Promise<Experiment> {

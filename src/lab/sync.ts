@@ -8,7 +8,7 @@ import { sweepClaims } from './claim-sweep.ts'
 import { LabError, NotFoundError, UsageError, reasonOf } from '../errors.ts'
 import { parseTrailers, remoteWriterRef, writerRef } from '../store/layout.ts'
 import { STATUSES } from '../store/state.ts'
-import type { IndexData } from '../store/index-file.ts'
+import { indexView, type IndexData } from '../store/index-file.ts'
 
 function pickRemote(lab: Lab, given?: string): string {
   const r = given ?? lab.remote
@@ -86,12 +86,11 @@ export async function status(lab: Lab) {
   const id = lab.identity
   const index = await lab.index()
   const s = index.state
-  const counts: Record<string, number> = Object.fromEntries(STATUSES.map(k => [k, 0]))
-  for (const e of Object.values(s.experiments)) counts[e.status]++
+  const counts: Record<string, number> = Object.fromEntries(STATUSES.map(k => [k, index.counts[k] ?? 0]))
   return {
     writer: id.writer, agent: id.agent, role: id.role, author: `${id.author.name} <${id.author.email}>`,
     remote: lab.remote, objective: s.config.objective,
-    experiments: Object.keys(s.experiments).length, counts,
+    experiments: Object.values(counts).reduce((a, b) => a + b, 0), counts,
     ideas: Object.keys(s.ideas).length,
     unread_messages: id.writer ? (await listMessages(lab, { unread: true })).length : 0,
     writers: Object.keys(index.chosen).length,
@@ -136,7 +135,7 @@ export async function fsck(lab: Lab, opts: { rebuild?: boolean } = {}) {
     warnings: [...fresh.warnings, ...writerProblems(fresh), ...missing.sort()],
     skipped: fresh.state.skipped,
     // (as saved: a loaded state's maps and a folded one's may differ in prototype only)
-    index_consistent: isDeepStrictEqual(JSON.parse(JSON.stringify(current.state)), JSON.parse(JSON.stringify(fresh.state))),
+    index_consistent: isDeepStrictEqual(indexView(current), indexView(fresh)),
     rebuilt: !!opts.rebuild,
   }
 }

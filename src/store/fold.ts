@@ -1,7 +1,7 @@
 // The fold: state = all valid operations applied in (lamport, writer, seq) order. Pure; no I/O.
 import { KINDS } from './ops/index.ts'
 import { checkEnvelope, compareOps, MAX_LAMPORT_JUMP, type Op } from './op.ts'
-import { emptyState, type State } from './state.ts'
+import { emptyState, sortSkipped, type State } from './state.ts'
 
 export interface WriterCursor { last_seq: number; last_lamport: number }
 export interface Rejected { writer: string; seq: number; reason: string }
@@ -49,12 +49,14 @@ export function applyOps(state: State, ops: Op[]): State {
     let skip: string | null
     // One operation that trips the code must not stop every command in every clone that fetched it.
     try { skip = KINDS.get(op.type)!.apply(state, op) } catch (e) { skip = `could not apply: ${(e as Error).message}` }
-    if (skip) state.skipped.push({ op: op.id, reason: skip })
+    if (skip) state.skipped.push({ op: op.id, reason: skip, lamport: op.lamport })
     if (op.lamport > state.max_lamport) state.max_lamport = op.lamport
   }
   return state
 }
 
 export function fold(ops: Op[]): State {
-  return applyOps(emptyState(), [...ops].sort(compareOps))
+  const s = applyOps(emptyState(), [...ops].sort(compareOps))
+  sortSkipped(s.skipped)
+  return s
 }

@@ -1,24 +1,26 @@
-// The local index under .git/lab/: the ref states it was built from (index.json, small), a snapshot of the folded
-// state (state-*.json, rewritten now and then), and an append-only op log. A load replays the log past the snapshot,
-// so a write costs the size of its ops, not the size of the lab.
+// The local index under .git/lab/: index.json (the ref states it was built from, the small part of the state, and the
+// names of the files holding the rest), experiment and message shards (e/x-PP-*.json, e/m-PP-*.json: one per id
+// prefix), the ideas (e/ideas-*.json) and the listing order (e/order-*.jsonl). A command reads index.json and then only
+// the shards it looks at; a write rewrites the shards it changed under new names and index.json last, so a reader
+// always sees one consistent index. Files no index names any more go a minute later.
 import { readFile, writeFile, rename, mkdir, readdir, rm, open, stat } from 'node:fs/promises'
 import path from 'node:path'
 import { randomBytes } from 'node:crypto'
-import { compareOps, type Op } from './op.ts'
-import { applyOps } from './fold.ts'
-import type { State } from './state.ts'
-import { emptyState, reviveState } from './state.ts'
+import type { Experiment, Idea, LabConfig, Message, SkippedOp, State } from './state.ts'
+import { STATUSES, TERMINAL, reviveExperiment, reviveIdeas } from './state.ts'
 import { dict, unproto } from './safe-json.ts'
 import type { Rejected, WriterCursor } from './fold.ts'
-
+import { EntityMap, indexFileGone, parseIndexFile, readIndexFile, type OpKey } from './entities.ts'
 import { KINDS } from './ops/index.ts'
 
-// 6: experiments hold `params` and `sweep`; an older index folded experiment.queue ops without them
-export const INDEX_VERSION = 6
-/** Op-log bytes past the snapshot after which the next save writes a new snapshot. */
-export const SNAPSHOT_EVERY = 256 * 1024
+// 7: per-entity shards instead of one state snapshot and an op log
+export const INDEX_VERSION = 7
 /** An index made by a version that knew other operation kinds may have skipped ops this one can read. */
 export const KINDS_KEY = [...KINDS.keys()].sort().join(',')
+/** How long a file no index.json names stays: a save writes its files before index.json. */
+export const KEEP_REPLACED_MS = 60_000
+
+export interface Core { config: LabConfig; skipped: SkippedOp[]; max_lamport: number; config_ops: OpKey[] }
 
 export interface IndexData {
   version: number
@@ -38,108 +40,303 @@ export interface IndexData {
   op_count: number
   rejected: Rejected[]
   warnings: string[]
-  /** append-only file of every valid op, and how many of its bytes this index covers */
-  ops_file: string | null
-  ops_bytes: number
-  /** the state snapshot, how many op-log bytes it includes, and its fold position (null: write one at the next save) */
-  state_file: string | null
-  state_at: number
-  state_key: [number, string, number] | null
+  /** new at every save: a process saves only over the index it holds */
+  gen: string
+  /** 'x:PP' / 'm:PP' (experiment / message shards), 'ideas' -> file name in e/ */
+  files: Record<string, string>
+  /** the listing order: JSON lines [created_at, id], oldest first; the index covers the first order_bytes bytes */
+  order_file: string | null
+  order_bytes: number
+  order_last: [string, string] | null
+  core: Core
+  /** experiments by status, and the ids of those that have not ended (sorted) */
+  counts: Record<string, number>
+  open: string[]
+  /** (not saved) the state, read lazily from the files above */
   state: State
+  /** (not saved) what the state is read from and what a save writes */
+  live: Live
 }
 
 export interface Refusal { writer: string; sha: string; reason: string }
 
-export const emptyIndex = (): IndexData => ({
-  version: INDEX_VERSION, kinds: KINDS_KEY, refs: dict(), chosen: dict(), cursors: dict(), refused: dict(), ignored: dict(),
-  max_key: null, op_count: 0, rejected: [], warnings: [],
-  ops_file: null, ops_bytes: 0, state_file: null, state_at: 0, state_key: null, state: emptyState(),
-})
+const rand = () => randomBytes(6).toString('hex')
+const NAME_RE = /^(x-[a-z0-9][a-z0-9_-]|m-[a-z0-9][a-z0-9_-]|ideas|order)-[0-9a-f]{12}\.jsonl?$/
+
+/** Newest first by creation time, then by id (as `log` lists), reversed: the order file's order. */
+export const olderFirst = (a: [string, string], b: [string, string]) =>
+  a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : a[1] > b[1] ? -1 : a[1] < b[1] ? 1 : 0
+
+/** The ideas (one fold group: a link looks at ancestors) and their operations, read on first use. */
+class Ideas {
+  private value: { ideas: Record<string, Idea>; ops: OpKey[] } | null = null
+  dirty = false
+  constructor(private readonly dir: string, private readonly file: string | null, private readonly read: (key: string, f: string) => string | null) {
+    if (file === null) this.value = { ideas: dict(), ops: [] }
+  }
+  get(): { ideas: Record<string, Idea>; ops: OpKey[] } {
+    if (!this.value) {
+      const v = parseIndexFile<{ ideas: Record<string, Idea>; ops: OpKey[] }>(this.dir, this.file!, this.read('ideas', this.file!))
+      this.value = { ideas: reviveIdeas(v.ideas), ops: v.ops }
+    }
+    return this.value
+  }
+  set(ideas: Record<string, Idea>, ops?: OpKey[]): void { this.value = { ideas, ops: ops ?? this.get().ops }; this.dirty = true }
+}
+
+/** The listing order, read only when a listing or an insertion before its end needs it. */
+export class Order {
+  private entries: Array<[string, string]> | null = null
+  private pending: Array<[string, string]> = []
+  rewrite = false
+  constructor(private readonly dir: string, public file: string | null, public bytes: number, public last: [string, string] | null,
+    private readonly moved: () => { file: string | null; bytes: number } | null = () => null) {
+    if (!file) this.entries = []
+  }
+  /** The file's bytes this index covers; if another process replaced the file since, the replacement's. */
+  private text(): Buffer {
+    const t = readIndexFile(path.join(this.dir, this.file!))
+    if (t !== null) return Buffer.from(t).subarray(0, this.bytes)
+    const now = this.moved()
+    const t2 = now?.file ? readIndexFile(path.join(this.dir, now.file)) : null
+    if (t2 === null) indexFileGone(this.file!)
+    return Buffer.from(t2).subarray(0, now!.bytes)
+  }
+  all(): Array<[string, string]> {
+    if (!this.entries) {
+      const lines = this.text().toString('utf8').split('\n').filter(Boolean)
+      this.entries = parseIndexFile<Array<[string, string]>>(this.dir, this.file!, `[${lines.join(',')}]`)
+    }
+    return [...this.entries, ...this.pending]
+  }
+  /** Ids newest first, reading the file from its end: a listing of 30 rows parses 30 lines. */
+  *newest(): Generator<string> {
+    if (this.entries || this.rewrite) { const a = this.all(); for (let i = a.length - 1; i >= 0; i--) yield a[i][1]; return }
+    for (let i = this.pending.length - 1; i >= 0; i--) yield this.pending[i][1]
+    if (!this.file) return
+    const buf = this.text()
+    let end = buf.length
+    while (end > 0) {
+      const start = buf.lastIndexOf(0x0a, end - 2) + 1
+      const line = buf.subarray(start, end).toString('utf8').trim()
+      if (line) yield parseIndexFile<[string, string]>(this.dir, this.file, line)[1]
+      end = start
+    }
+  }
+  /** Takes entries out and puts new ones in: appended when they all come after the last one, else the file is rewritten. */
+  update(gone: Array<[string, string]>, added: Array<[string, string]>): void {
+    if (!gone.length && !added.length) return
+    added.sort(olderFirst)
+    if (!gone.length && (!this.last || olderFirst(this.last, added[0]) < 0)) {
+      this.pending.push(...added)
+      this.last = added[added.length - 1]
+      return
+    }
+    const out = new Set(gone.map(e => JSON.stringify(e)))
+    const a = [...this.all().filter(e => !out.has(JSON.stringify(e))), ...added].sort(olderFirst)
+    this.entries = a
+    this.pending = []
+    this.last = a[a.length - 1] ?? null
+    this.rewrite = true
+  }
+  get changed(): boolean { return this.rewrite || this.pending.length > 0 }
+  /** Writes what changed: appends to the file when only appending (and the file is as this index left it), else a new file. */
+  async save(): Promise<void> {
+    if (!this.changed) return
+    const line = (e: [string, string]) => JSON.stringify(e) + '\n'
+    if (!this.rewrite && this.file) {
+      const fh = await open(path.join(this.dir, this.file), 'r+').catch(() => null)
+      if (fh) {
+        try {
+          // (bytes past this index's end: a save that crashed, or a writer that could not get the lock; never read)
+          if ((await fh.stat()).size === this.bytes) {
+            const text = Buffer.from(this.pending.map(line).join(''))
+            await fh.write(text, 0, text.length, this.bytes)
+            this.bytes += text.length
+            this.entries = this.entries ? [...this.entries, ...this.pending] : null
+            this.pending = []
+            return
+          }
+        } finally { await fh.close() }
+      }
+    }
+    const all = this.all()
+    const text = Buffer.from(all.map(line).join(''))
+    this.file = `order-${rand()}.jsonl`
+    await writeFile(path.join(this.dir, this.file), text)
+    this.bytes = text.length
+    this.entries = all
+    this.pending = []
+    this.rewrite = false
+  }
+}
+
+/** What a loaded (or freshly folded) index reads its state from, and what a save writes back. */
+export interface Live {
+  x: EntityMap<Experiment>
+  m: EntityMap<Message>
+  ideas: Ideas
+  order: Order
+}
+
+function liveState(live: Live, core: Core): State {
+  const s = { experiments: live.x.proxy, messages: live.m.proxy, config: core.config, skipped: core.skipped, max_lamport: core.max_lamport } as State
+  Object.defineProperty(s, 'ideas', {
+    enumerable: true, configurable: true,
+    get: () => live.ideas.get().ideas,
+    set: (v: Record<string, Idea>) => live.ideas.set(v),
+  })
+  return s
+}
+
+const shardFiles = (files: Record<string, string>, kind: 'x' | 'm') => {
+  const out = dict<string>()
+  for (const k of Object.keys(files)) if (k.startsWith(`${kind}:`)) out[k.slice(2)] = files[k]
+  return out
+}
+
+const emptyCore = (): Core => ({ config: { objective: null }, skipped: [], max_lamport: 0, config_ops: [] })
 
 /** Maps keyed by writer ids or ref names get no prototype back after parsing (a writer may be named `constructor`). */
 function reviveMeta(m: IndexData): IndexData {
-  return { ...m, refs: unproto(m.refs), chosen: unproto(m.chosen), cursors: unproto(m.cursors), refused: unproto(m.refused), ignored: unproto(m.ignored) }
+  return {
+    ...m, refs: unproto(m.refs), chosen: unproto(m.chosen), cursors: unproto(m.cursors), refused: unproto(m.refused),
+    ignored: unproto(m.ignored), files: unproto(m.files),
+  }
 }
 
-const after = (op: Op, key: [number, string, number] | null) =>
-  !key || compareOps(op, { lamport: key[0], writer: key[1], seq: key[2] } as Op) > 0
-
-const rand = () => randomBytes(6).toString('hex')
-
 export class IndexFiles {
-  /** the index.json last read or written by this process (without the state) */
+  /** the index.json last read or written by this process */
   last: IndexData | null = null
 
   constructor(readonly dir: string) {}
 
-  /** The raw text of index.json and its parse, without the state: enough to tell whether anything changed. */
-  async loadMeta(): Promise<{ text: string; meta: IndexData } | null> {
+  get shardDir(): string { return path.join(this.dir, 'e') }
+
+  /**
+   * Reads a file the index names; if a save replaced (and removed) it since this index was read, the file the index
+   * on disk now names for the same thing: newer, and whole (a reader sees some shards as of a later save: each is
+   * consistent, and a process never saves over an index other than the one on disk).
+   */
+  private reader(): (key: string, f: string) => string | null {
+    const dir = this.shardDir
+    return (key, f) => {
+      const t = readIndexFile(path.join(dir, f))
+      if (t !== null) return t
+      const now = this.diskMetaSync()?.files[key]
+      return now ? readIndexFile(path.join(dir, now)) : null
+    }
+  }
+
+  private diskMetaSync(): IndexData | null {
     try {
-      const text = await readFile(path.join(this.dir, 'index.json'), 'utf8')
-      const meta = JSON.parse(text) as IndexData
-      if (meta.version !== INDEX_VERSION || meta.kinds !== KINDS_KEY || !meta.state_file) return null
-      this.last = reviveMeta(meta)
-      return { text, meta: this.last }
+      const raw = JSON.parse(readIndexFile(path.join(this.dir, 'index.json')) ?? 'null') as IndexData | null
+      return raw && raw.version === INDEX_VERSION ? raw : null
     } catch {
       return null
     }
   }
 
+  /** An index with nothing in it, whose state lives in memory until saved. */
+  empty(): IndexData {
+    const read = this.reader()
+    const live: Live = {
+      x: new EntityMap<Experiment>('x', null, this.shardDir, read, reviveExperiment),
+      m: new EntityMap<Message>('m', null, this.shardDir, read, () => undefined),
+      ideas: new Ideas(this.shardDir, null, read),
+      order: new Order(this.shardDir, null, 0, null),
+    }
+    const core = emptyCore()
+    return {
+      version: INDEX_VERSION, kinds: KINDS_KEY, refs: dict(), chosen: dict(), cursors: dict(), refused: dict(), ignored: dict(),
+      max_key: null, op_count: 0, rejected: [], warnings: [], gen: '', files: dict(), order_file: null, order_bytes: 0, order_last: null,
+      core, counts: Object.fromEntries(STATUSES.map(s => [s, 0])), open: [], live, state: liveState(live, core),
+    }
+  }
+
+  /** index.json as saved (its state read lazily from the files it names), or null when there is none of this version. */
   async load(): Promise<IndexData | null> {
-    // A snapshot goes as soon as an index naming a newer one is saved: one that vanished between reading
-    // index.json and opening it means index.json has moved on, so it is read again.
-    for (let i = 0; i < 5; i++) {
-      const r = await this.loadOnce()
-      if (r !== 'moved') return r
-    }
-    return null
-  }
-
-  private async loadOnce(): Promise<IndexData | null | 'moved'> {
+    let raw: IndexData
     try {
-      const raw = JSON.parse(await readFile(path.join(this.dir, 'index.json'), 'utf8')) as IndexData
-      if (raw.version !== INDEX_VERSION || raw.kinds !== KINDS_KEY || !raw.state_file) return null
-      const meta = this.last = reviveMeta(raw)
-      const text = await readFile(path.join(this.dir, meta.state_file!), 'utf8').catch((e: NodeJS.ErrnoException) => {
-        if (e.code === 'ENOENT') return null
-        throw e
-      })
-      if (text === null) return 'moved'
-      const state = reviveState(JSON.parse(text) as State)
-      if (meta.ops_bytes > meta.state_at) {
-        // The tail: ops applied in order since the snapshot. Lines this index does not cover (another process's
-        // appends, duplicates) are filtered exactly as a refold filters them.
-        const tail = await this.readOps(meta, meta.state_at)
-        if (!tail) return null
-        applyOps(state, tail.filter(op => after(op, meta.state_key)).sort(compareOps))
-      }
-      return { ...meta, state }
+      raw = JSON.parse(await readFile(path.join(this.dir, 'index.json'), 'utf8')) as IndexData
     } catch {
       return null
     }
+    if (raw.version !== INDEX_VERSION || raw.kinds !== KINDS_KEY || typeof raw.gen !== 'string') return null
+    // Every file it names is there (one that went, by hand or by a full disk, makes the caller rebuild the index).
+    const there = new Set(await readdir(this.shardDir).catch(() => [] as string[]))
+    if (![...Object.values(raw.files), ...(raw.order_file ? [raw.order_file] : [])].every(f => there.has(f))) return null
+    return this.last = this.open(reviveMeta(raw))
   }
 
-  /** Writes the small index.json atomically (rename); the state snapshot only when asked or when the tail grew. */
-  async save(index: IndexData): Promise<void> {
-    await mkdir(this.dir, { recursive: true })
-    let replaced: string | null | undefined
-    // (a process that loaded its snapshot long ago, e.g. a worker, may find that another process has replaced it)
-    const gone = !!index.state_file && !(await stat(path.join(this.dir, index.state_file)).catch(() => null))
-    if (!index.state_file || gone || index.ops_bytes - index.state_at > SNAPSHOT_EVERY) {
-      const name = `state-${rand()}.json`
-      await this.writeAtomic(name, JSON.stringify(index.state))
-      const old = index.state_file
-      index.state_file = name
-      index.state_at = index.ops_bytes
-      index.state_key = index.max_key
-      replaced = old
+  /** Only index.json's generation (its first bytes): whether the index on disk is still the one a process holds. */
+  async diskGen(): Promise<string | null> {
+    const fh = await open(path.join(this.dir, 'index.json'), 'r').catch(() => null)
+    if (!fh) return null
+    try {
+      const { buffer, bytesRead } = await fh.read(Buffer.alloc(64), 0, 64, 0)
+      const m = /^\{"gen":"([0-9a-f]{12})","version":(\d+)[,}]/.exec(buffer.subarray(0, bytesRead).toString('latin1'))
+      return m && Number(m[2]) === INDEX_VERSION ? m[1] : null
+    } finally { await fh.close() }
+  }
+
+  private open(meta: IndexData): IndexData {
+    const read = this.reader()
+    const live: Live = {
+      x: new EntityMap<Experiment>('x', shardFiles(meta.files, 'x'), this.shardDir, read, reviveExperiment),
+      m: new EntityMap<Message>('m', shardFiles(meta.files, 'm'), this.shardDir, read, () => undefined),
+      ideas: new Ideas(this.shardDir, meta.files.ideas ?? null, read),
+      order: new Order(this.shardDir, meta.order_file, meta.order_bytes, meta.order_last, () => {
+        const now = this.diskMetaSync()
+        return now && { file: now.order_file, bytes: now.order_bytes }
+      }),
     }
-    const { state, ...meta } = index
-    void state
-    await this.writeAtomic('index.json', JSON.stringify(meta))
+    const core: Core = { ...meta.core, config: meta.core.config ?? { objective: null } }
+    return { ...meta, core, live, state: liveState(live, core) }
+  }
+
+  /**
+   * Writes the shards, ideas and order the index changed (under new names), then index.json (atomically: rename).
+   * The caller holds the write lock and has checked that the index on disk is the one `index` was made from.
+   */
+  async save(index: IndexData): Promise<void> {
+    await mkdir(this.shardDir, { recursive: true })
+    const { live, state } = index
+    const files = { ...index.files }
+    const replaced: string[] = []
+    const writes: Array<Promise<void>> = []
+    const put = (key: string, prefix: string, text: string) => {
+      const name = `${prefix}-${rand()}.json`
+      if (files[key]) replaced.push(files[key])
+      files[key] = name
+      writes.push(writeFile(path.join(this.shardDir, name), text))
+    }
+    for (const [kind, map] of [['x', live.x], ['m', live.m]] as const) {
+      for (const s of map.dirty) put(`${kind}:${s}`, `${kind}-${s}`, map.shardText(s))
+      map.dirty.clear()
+    }
+    if (live.ideas.dirty || !files.ideas) {
+      put('ideas', 'ideas', JSON.stringify(live.ideas.get()))
+      live.ideas.dirty = false
+    }
+    const order = live.order.file
+    writes.push(live.order.save())
+    await Promise.all(writes)
+    if (order && live.order.file !== order) replaced.push(order)
+    index.files = unproto(files)
+    index.order_file = live.order.file
+    index.order_bytes = live.order.bytes
+    index.order_last = live.order.last
+    index.core = { config: state.config, skipped: state.skipped, max_lamport: state.max_lamport, config_ops: index.core.config_ops }
+    index.gen = rand()
+    const { state: _s, live: _l, gen, version, ...meta } = index
+    void _s, void _l
+    // (the generation first: diskGen reads only the first bytes)
+    await this.writeAtomic('index.json', JSON.stringify({ gen, version, ...meta }))
     this.last = index
-    // (every save looks: snapshots left by an older git-lab, which kept them 60 s, would otherwise wait for the next one)
-    await this.pruneStates(index.state_file!, replaced ?? null)
+    // What this save replaced goes at once: a reader of the index before finds the file that replaced it (reader()).
+    await Promise.all(replaced.map(f => rm(path.join(this.shardDir, f), { force: true })))
+    await this.prune(index)
   }
 
   private async writeAtomic(name: string, text: string): Promise<void> {
@@ -149,64 +346,55 @@ export class IndexFiles {
   }
 
   /**
-   * The snapshot this save replaced goes at once (a reader that still meant to open it reads index.json again; one
-   * that has it open keeps reading it). Others, left by concurrent savers or a crash, go once no concurrent save can
-   * still be about to name them in index.json.
+   * Files no index names (left by a save that crashed before writing index.json) go once no save can still be about
+   * to name them, a minute after they were written; files of older index layouts go at once.
    */
-  private async pruneStates(keep: string, replaced: string | null): Promise<void> {
-    if (replaced && replaced !== keep) await rm(path.join(this.dir, replaced), { force: true })
-    const names = await readdir(this.dir).catch(() => [] as string[])
-    const now = Date.now()
-    await Promise.all(names.filter(n => /^state-[0-9a-f]+\.json$/.test(n) && n !== keep && n !== replaced).map(async n => {
-      const s = await stat(path.join(this.dir, n)).catch(() => null)
-      if (s && now - s.mtimeMs > 60_000) await rm(path.join(this.dir, n), { force: true })
-    }))
-  }
-
-  /** Appends ops to the index's op log (a new log when `fresh`); updates ops_file/ops_bytes. */
-  async appendOps(index: IndexData, ops: Op[], fresh: boolean): Promise<void> {
-    await mkdir(this.dir, { recursive: true })
-    if (fresh || !index.ops_file) {
-      index.ops_file = `ops-${rand()}.jsonl`
-      index.ops_bytes = 0
-    }
-    if (ops.length === 0) return
-    const text = ops.map(o => JSON.stringify(o)).join('\n') + '\n'
-    // O_APPEND: concurrent processes' lines never overlap. Every line is a real op from real refs; those past this
-    // index's cursors are filtered out on load, duplicates dropped.
-    const fh = await open(path.join(this.dir, index.ops_file), 'a')
-    try {
-      await fh.write(text)
-      index.ops_bytes = (await fh.stat()).size
-    } finally { await fh.close() }
-  }
-
-  /** The ops an index covers, or null if its log is gone (then the caller rebuilds). */
-  loadOps(index: IndexData): Promise<Op[] | null> { return this.readOps(index, 0) }
-
-  private async readOps(index: IndexData, from: number): Promise<Op[] | null> {
-    if (!index.ops_file) return []
-    let buf: Buffer
-    try { buf = await readFile(path.join(this.dir, index.ops_file)) } catch { return null }
-    if (buf.length < index.ops_bytes) return null
-    const seen = new Set<string>()
-    const ops: Op[] = []
-    for (const line of buf.subarray(from, index.ops_bytes).toString('utf8').split('\n')) {
-      if (!line) continue
-      let op: Op
-      try { op = JSON.parse(line) as Op } catch { return null }
-      if (seen.has(op.id) || op.seq > (index.cursors[op.writer]?.last_seq ?? 0)) continue
-      seen.add(op.id)
-      ops.push(op)
-    }
-    return ops
-  }
-
-  /** After a rebuild: removes op logs and snapshots the new index does not refer to. */
   async prune(index: IndexData): Promise<void> {
-    const names = await readdir(this.dir).catch(() => [] as string[])
-    const keep = new Set([index.ops_file, index.state_file])
-    await Promise.all(names.filter(n => /^(ops-[0-9a-f]+\.jsonl|state-[0-9a-f]+\.json)$/.test(n) && !keep.has(n)).map(n => rm(path.join(this.dir, n), { force: true })))
+    const named = new Set([...Object.values(index.files), index.order_file])
+    const now = Date.now()
+    const [top, shards] = await Promise.all([readdir(this.dir).catch(() => [] as string[]), readdir(this.shardDir).catch(() => [] as string[])])
+    await Promise.all([
+      ...top.filter(n => /^(ops-[0-9a-f]+\.jsonl|state-[0-9a-f]+\.json|log-cache\.(jsonl|v2))$/.test(n)).map(n => rm(path.join(this.dir, n), { force: true })),
+      ...shards.filter(n => !named.has(n) && NAME_RE.test(n)).map(async n => {
+        const s = await stat(path.join(this.shardDir, n)).catch(() => null)
+        if (s && now - s.mtimeMs > KEEP_REPLACED_MS) await rm(path.join(this.shardDir, n), { force: true })
+      }),
+    ])
   }
 }
 
+/** Adjusts counts and the open ids for experiments whose status went from `before` to `after` (null: none). */
+export function countChange(index: IndexData, changes: Array<{ id: string; before: string | null; after: string | null }>): void {
+  const moved = changes.filter(c => c.before !== c.after)
+  if (!moved.length) return
+  const counts = { ...index.counts }
+  let open = index.open
+  const at = (id: string) => { let lo = 0, hi = open.length; while (lo < hi) { const m = (lo + hi) >> 1; if (open[m] < id) lo = m + 1; else hi = m } return lo }
+  for (const { id, before, after } of moved) {
+    if (before) counts[before] = (counts[before] ?? 0) - 1
+    if (after) counts[after] = (counts[after] ?? 0) + 1
+    const was = !!before && !TERMINAL.has(before)
+    const is = !!after && !TERMINAL.has(after)
+    if (was === is) continue
+    if (open === index.open) open = [...open]
+    const i = at(id)
+    if (is && open[i] !== id) open.splice(i, 0, id)
+    else if (!is && open[i] === id) open.splice(i, 1)
+  }
+  index.counts = counts
+  index.open = open
+}
+
+/**
+ * Everything an index holds beyond its ref bookkeeping, as plain JSON (every shard read): two indexes of the same
+ * operations give the same view however they were built (fsck compares an incremental one with a rebuild).
+ */
+export function indexView(index: IndexData): unknown {
+  const { live } = index
+  const shards = (m: EntityMap<unknown>) => Object.fromEntries(m.shardKeys().sort().map(s => [s, JSON.parse(m.shardText(s)) as unknown]))
+  return JSON.parse(JSON.stringify({
+    state: index.state, counts: Object.fromEntries(Object.entries(index.counts).filter(([, n]) => n !== 0)), open: index.open,
+    order: live.order.all(), experiments: shards(live.x as EntityMap<unknown>), messages: shards(live.m as EntityMap<unknown>),
+    idea_ops: live.ideas.get().ops, config_ops: index.core.config_ops,
+  }))
+}

@@ -92,7 +92,8 @@ export interface Message {
 export interface Objective { metric: string; direction: 'minimize' | 'maximize' }
 export interface LabConfig { objective: Objective | null }
 
-export interface SkippedOp { op: string; reason: string }
+/** An operation that could not apply, and its lamport clock (with the op id, its place in the fold). */
+export interface SkippedOp { op: string; reason: string; lamport: number }
 
 export interface State {
   experiments: Record<string, Experiment>
@@ -110,14 +111,28 @@ export const emptyState = (): State => ({
   experiments: dict(), ideas: dict(), messages: dict(), config: { objective: null }, skipped: [], max_lamport: 0,
 })
 
-/** A state read back from JSON, with its maps made prototype-free again. */
-export function reviveState(s: State): State {
+/** An experiment read back from JSON, with its maps made prototype-free again (in place). */
+export function reviveExperiment(e: Experiment): void {
   // (runners are keyed by attempt numbers, final_metrics only ever copied out: neither is looked up by a name)
-  for (const e of Object.values(s.experiments)) {
-    unproto(e.metrics)
-    unproto(e.series)
-    e.params = unproto(e.params)
-    e.sweep ??= null
-  }
-  return { ...s, experiments: unproto(s.experiments), ideas: unproto(s.ideas), messages: unproto(s.messages) }
+  unproto(e.metrics)
+  unproto(e.series)
+  e.params = unproto(e.params)
+  e.sweep ??= null
+}
+
+export const reviveIdeas = (ideas: Record<string, Idea>): Record<string, Idea> => unproto(ideas)
+
+/** A whole state read back from JSON, with its maps made prototype-free again. */
+export function reviveState(s: State): State {
+  for (const e of Object.values(s.experiments)) reviveExperiment(e)
+  return { ...s, experiments: unproto(s.experiments), ideas: reviveIdeas(s.ideas), messages: unproto(s.messages) }
+}
+
+/** Skipped operations in fold order, whatever order they were folded in (a group refolded alone adds its own). */
+export function sortSkipped(list: SkippedOp[]): SkippedOp[] {
+  const key = (s: SkippedOp) => { const i = s.op.lastIndexOf('/'); return [s.lamport, s.op.slice(0, i), Number(s.op.slice(i + 1))] as const }
+  return list.sort((a, b) => {
+    const [la, wa, sa] = key(a), [lb, wb, sb] = key(b)
+    return la - lb || (wa < wb ? -1 : wa > wb ? 1 : sa - sb)
+  })
 }

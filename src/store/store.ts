@@ -8,9 +8,11 @@ import {
   FORMAT, FORMAT_PATH, MAX_COMPANION_BYTES, MAX_OP_BYTES, WRITER_REF_PATTERNS, commitMessage, companionPath, isCompanionPath,
   isWriterId, keptRef, opPath, parseTrailers, seqOfPath, writerOfRef, writerRef,
 } from './layout.ts'
-import { applyOps, checkOp, checkWriterOps, fold, type WriterCursor } from './fold.ts'
+import { applyOps, checkOp, checkWriterOps, type WriterCursor } from './fold.ts'
+import { compareKeys, groupOf, keyOf, type OpKey } from './entities.ts'
+import { emptyState, sortSkipped, type Experiment } from './state.ts'
 import { compareOps, opId, type Draft, type Op } from './op.ts'
-import { IndexFiles, emptyIndex, type IndexData } from './index-file.ts'
+import { IndexFiles, countChange, type IndexData } from './index-file.ts'
 import { JsonLimitError, MAX_JSON_DEPTH, dict, jsonDepth, parseBounded, toDict } from './safe-json.ts'
 import { Tips, type Pick, type RefEntry } from './tips.ts'
 import { lockWrites } from './write-lock.ts'
@@ -46,27 +48,6 @@ export class Store {
   /** The index as this process last saw or wrote it (no ref listing). */
   get current(): IndexData | null { return this.index }
 
-  /**
-   * The saved index's text if it is up to date with the refs as they are now (the state is not read), else null.
-   * Derived caches key themselves on this text: it changes whenever the folded state does.
-   */
-  async freshIndexText(): Promise<string | null> {
-    if (this.index) return null
-    const [refs, loaded] = await Promise.all([this.writerRefs(), this.files.loadMeta()])
-    return loaded && sameRefs(loaded.meta.refs, refs) ? loaded.text : null
-  }
-
-  /** The saved index's text when it is the index this process holds (so a cache keyed on it describes this state). */
-  async savedIndexText(): Promise<string | null> {
-    const i = this.index
-    const loaded = i ? await this.files.loadMeta() : null
-    if (!i || !loaded) return null
-    const m = loaded.meta
-    const same = m.ops_file === i.ops_file && m.ops_bytes === i.ops_bytes && m.state_file === i.state_file &&
-      JSON.stringify(m.max_key) === JSON.stringify(i.max_key) && sameRefs(m.refs, i.refs)
-    return same ? loaded.text : null
-  }
-
   async writerRefs(): Promise<Record<string, string>> {
     const remotes = this.opts.remotes?.()
     const refs = dict<string>()
@@ -79,30 +60,51 @@ export class Store {
   }
 
   /** The index, brought up to date with the refs as they are now. */
-  async refresh(): Promise<IndexData> {
-    const [refs, loaded] = await Promise.all([this.writerRefs(), this.index ? null : this.files.load()])
+  refresh(): Promise<IndexData> { return this.sync(false) }
+
+  /**
+   * Reading needs no lock: the saved index is read if this process holds none, and kept while the refs are where it
+   * says. Folding what moved is done under the write lock, over the index on disk (another process may have folded
+   * the same refs already), so two processes never save over each other's work.
+   */
+  private async sync(locked: boolean): Promise<IndexData> {
+    let [refs, loaded] = await Promise.all([this.writerRefs(), this.index ? null : this.files.load()])
     this.index ??= loaded
     if (this.index && sameRefs(this.index.refs, refs)) return this.index
-    this.index = await this.update(this.index ?? emptyIndex(), refs, this.index === null)
-    return this.index
-  }
-
-  /** Builds the index from nothing but the refs. */
-  async rebuild(save = true): Promise<IndexData> {
-    const index = await this.update(emptyIndex(), await this.writerRefs(), true, save)
-    if (save) this.index = index
-    return index
-  }
-
-  private async update(prev: IndexData, refs: Record<string, string>, fresh: boolean, save = true): Promise<IndexData> {
+    const lock = locked ? null : await lockWrites(this.files.dir)
     try {
-      const next = await this.fold(prev, refs, fresh, save)
+      if (!this.index || (await this.files.diskGen()) !== this.index.gen) {
+        // Another process saved meanwhile: its index, and the refs as they are now, are what to fold from.
+        ;[refs, this.index] = await Promise.all([this.writerRefs(), this.files.load()])
+        if (this.index && sameRefs(this.index.refs, refs)) return this.index
+      }
+      const prev = this.index
+      this.index = null // (a fold that fails leaves nothing half-changed in memory: the next look reads the disk)
+      this.index = await this.update(prev, refs)
+      return this.index
+    } finally { await lock?.release() }
+  }
+
+  /** Builds the index from nothing but the refs (and, with save, replaces the saved one with it). */
+  async rebuild(save = true): Promise<IndexData> {
+    if (!save) return this.update(null, await this.writerRefs(), false)
+    const lock = await lockWrites(this.files.dir)
+    try {
+      this.index = null
+      this.index = await this.update(null, await this.writerRefs())
+      return this.index
+    } finally { await lock.release() }
+  }
+
+  private async update(prev: IndexData | null, refs: Record<string, string>, save = true): Promise<IndexData> {
+    const fresh = prev === null
+    try {
+      const next = await this.fold(prev ?? this.files.empty(), refs, fresh, save)
       if (save) await this.files.save(next)
-      if (save && fresh) await this.files.prune(next)
       return next
     } catch (e) {
       if (!(e instanceof Rebuild) || fresh) throw e
-      return this.update(emptyIndex(), refs, true, save)
+      return this.update(null, refs, save)
     }
   }
 
@@ -230,7 +232,7 @@ export class Store {
     next.rejected = rejected.sort((a, b) => a.writer < b.writer ? -1 : a.writer > b.writer ? 1 : a.seq - b.seq)
     next.warnings = [...new Set(warnings)].sort()
     newOps.sort(compareOps)
-    await this.applyNew(next, prev, newOps, fresh)
+    await this.applyNew(next, newOps)
     return next
   }
 
@@ -253,27 +255,88 @@ export class Store {
     }))
   }
 
-  private async applyNew(next: IndexData, prev: IndexData, newOps: Op[], fresh: boolean): Promise<void> {
+  /**
+   * Folds new operations in. The state is made of fold groups that never look at each other (each experiment, each
+   * message, the ideas, the config): an operation that sorts after everything its group holds is applied at once;
+   * one that sorts before (another clone worked offline) refolds its group alone, from the group's operations read
+   * back from the writers' logs. Either way the result is what folding every operation in order gives.
+   */
+  private async applyNew(next: IndexData, newOps: Op[]): Promise<void> {
     if (newOps.length === 0) return
-    const last = newOps[newOps.length - 1]
-    const inOrder = !prev.max_key || compareOps(newOps[0], keyOp(prev.max_key)) > 0
-    if (inOrder) {
-      next.state = applyOps(next.state, newOps)
-      await this.files.appendOps(next, newOps, fresh)
-      next.max_key = [last.lamport, last.writer, last.seq]
-      next.op_count = prev.op_count + newOps.length
-      return
+    const st = next.state
+    const groups = new Map<string, Op[]>()
+    for (const op of newOps) {
+      const g = groupOf(op)
+      const list = groups.get(g)
+      if (list) list.push(op)
+      else groups.set(g, [op])
     }
-    // Ops that sort before what is folded already (another clone worked offline): refold everything from the op log.
-    const old = await this.files.loadOps(prev)
-    if (!old) throw new Rebuild()
-    const all = [...old, ...newOps].sort(compareOps)
-    next.state = fold(all)
-    const top = all[all.length - 1]
-    next.max_key = [top.lamport, top.writer, top.seq]
-    next.op_count = all.length
-    next.state_file = null // the replayed tail would no longer reproduce this state: snapshot it
-    await this.files.appendOps(next, newOps, false)
+    // The experiments' status and place in the listing before, to keep the counts and the order file in step.
+    const ids = [...groups.keys()].filter(g => g.startsWith('x:')).map(g => g.slice(2))
+    const before = new Map(ids.map(id => [id, summary(st.experiments[id])]))
+    const refold: string[] = []
+    for (const [g, ops] of groups) {
+      const keys = this.groupKeys(next, g)
+      if (keys.length && compareKeys(keyOf(ops[0]), keys[keys.length - 1]) <= 0) { refold.push(g); continue }
+      applyOps(st, ops)
+      for (const op of ops) this.record(next, g, keyOf(op))
+    }
+    if (refold.length) await this.refold(next, refold, groups)
+    countChange(next, ids.map(id => ({ id, before: before.get(id)?.status ?? null, after: summary(st.experiments[id])?.status ?? null })))
+    const gone: Array<[string, string]> = []
+    const added: Array<[string, string]> = []
+    for (const id of ids) {
+      const [b, a] = [before.get(id), summary(st.experiments[id])]
+      if (b?.created_at === a?.created_at) continue
+      if (b) gone.push([b.created_at, id])
+      if (a) added.push([a.created_at, id])
+    }
+    next.live.order.update(gone, added)
+    sortSkipped(st.skipped)
+    const last = newOps[newOps.length - 1]
+    if (!next.max_key || compareOps(last, keyOp(next.max_key)) > 0) next.max_key = [last.lamport, last.writer, last.seq]
+    next.op_count += newOps.length
+  }
+
+  /** The operations folded into a group so far, in fold order. */
+  private groupKeys(index: IndexData, g: string): OpKey[] {
+    if (g === 'i') return index.live.ideas.get().ops
+    if (g === 'c') return index.core.config_ops
+    return (g[0] === 'x' ? index.live.x : index.live.m).ops(g.slice(2))
+  }
+
+  private record(index: IndexData, g: string, key: OpKey): void {
+    if (g === 'i') { index.live.ideas.get().ops.push(key); index.live.ideas.dirty = true }
+    else if (g === 'c') index.core.config_ops.push(key)
+    else (g[0] === 'x' ? index.live.x : index.live.m).touch(g.slice(2), key)
+  }
+
+  private async refold(next: IndexData, refold: string[], groups: Map<string, Op[]>): Promise<void> {
+    const st = next.state
+    const olds = refold.map(g => [...this.groupKeys(next, g)])
+    // Each operation as its writer's log holds it (logs only grow, and the tip read holds all it had).
+    const read = new Map<string, Op>()
+    await Promise.all(olds.flat().map(async ([, w, seq]) => {
+      const tip = next.chosen[w]
+      const obj = tip ? await this.repo.catFile.read(`${tip}:${opPath(seq)}`, MAX_OP_BYTES) : null
+      let op: Op | null = null
+      try { op = obj?.data ? JSON.parse(obj.data.toString('utf8')) as Op : null } catch { /* below */ }
+      if (!op || op.writer !== w || op.seq !== seq) throw new Rebuild() // not as it was read: read everything again
+      read.set(`${w}/${seq}`, op)
+    }))
+    refold.forEach((g, i) => {
+      const all = [...olds[i].map(([, w, seq]) => read.get(`${w}/${seq}`)!), ...groups.get(g)!].sort(compareOps)
+      const keys = all.map(keyOf)
+      const scratch = emptyState()
+      applyOps(scratch, all)
+      const mine = new Set(all.map(op => op.id))
+      st.skipped = [...st.skipped.filter(x => !mine.has(x.op)), ...scratch.skipped]
+      st.max_lamport = Math.max(st.max_lamport, scratch.max_lamport)
+      if (g === 'i') next.live.ideas.set(scratch.ideas, keys)
+      else if (g === 'c') { st.config = scratch.config; next.core.config_ops = keys }
+      else if (g[0] === 'x') next.live.x.reset(g.slice(2), scratch.experiments[g.slice(2)] ?? null, keys)
+      else next.live.m.reset(g.slice(2), scratch.messages[g.slice(2)] ?? null, keys)
+    })
   }
 
   /** Why a writer's format entry keeps its log from being read (null: this version reads it). */
@@ -297,10 +360,11 @@ export class Store {
     await Promise.all(drafts.flatMap(d => d.attachments ?? []).filter(b => b.length >= BIG_BLOB).map(async b => {
       bigBlobs.set(b, { sha: await this.repo.writeBlob(b) })
     }))
-    // Local writers take turns (src/store/write-lock.ts); one that waited reads the tip its predecessor left first.
+    // Local writers take turns (src/store/write-lock.ts); one that waited, or whose index another process replaced
+    // meanwhile, reads the tips and the index its predecessor left first.
     const lock = await lockWrites(this.files.dir)
     try {
-      if (lock.waited) index = await this.refresh()
+      if (lock.waited || (await this.files.diskGen()) !== index.gen) { this.index = null; index = await this.sync(true) }
       return await this.attempts(drafts, opts, ref, index, bigBlobs)
     } finally { await lock.release() }
   }
@@ -335,7 +399,8 @@ export class Store {
         await this.afterWrite(index, ref, parent, tip, ops)
         return ops
       }
-      index = await this.refresh()
+      this.index = null
+      index = await this.sync(true)
     }
     throw new ConflictError(`could not update ${ref}: too many concurrent writers`)
   }
@@ -352,14 +417,15 @@ export class Store {
   /** Folds our own just-written ops without re-reading them from git, when nothing else moved. */
   private async afterWrite(index: IndexData, ref: string, parent: string | null, tip: string, ops: Op[]): Promise<void> {
     const w = ops[0].writer
-    if ((index.chosen[w] ?? null) !== parent) { await this.refresh(); return }
+    this.index = null // (until saved: a failure below leaves nothing half-applied in memory)
+    if ((index.chosen[w] ?? null) !== parent) { await this.sync(true); return }
     const next: IndexData = { ...index, refs: toDict(index.refs), chosen: toDict(index.chosen), cursors: toDict(index.cursors) }
     next.refs[ref] = tip
     next.chosen[w] = tip
     const r = checkWriterOps(index.cursors[w] ?? { last_seq: 0, last_lamport: 0 }, w, ops.map(op => ({ seq: op.seq, json: op })))
     next.cursors[w] = r.cursor
     next.rejected = [...index.rejected, ...r.rejected]
-    await this.applyNew(next, index, r.valid, false)
+    await this.applyNew(next, r.valid)
     await this.files.save(next)
     this.index = next
   }
@@ -387,6 +453,7 @@ export function checkDrafts(drafts: Draft[], opts: AppendOptions): void {
 }
 
 const keyOp = (k: [number, string, number]) => ({ lamport: k[0], writer: k[1], seq: k[2] }) as Op
+const summary = (e: Experiment | undefined) => e ? { status: e.status, created_at: e.created_at } : null
 
 function sameRefs(a: Record<string, string>, b: Record<string, string>): boolean {
   const ka = Object.keys(a)

@@ -32,13 +32,15 @@ t.test('plain git push in A and git pull in B bring experiments with their code'
   t.equal(co.code, 0, co.err)
   t.equal(readFileSync(path.join(b.dir, 'train.py'), 'utf8'), 'print("v2")\n')
   t.equal((await lab(b, ['diff', e.id])).out.includes('+print("v2")'), true)
-  // the listing cache: a repeated log is served from it, and anything fetched invalidates it
-  const cacheFile = path.join(a.dir, '.git/lab/log-cache.v2')
+  // the listing is read from the index's experiment shard (not refolded), and anything fetched or written updates it
   const l1 = await lab(a, ['log', '--json'])
-  t.ok(existsSync(cacheFile), 'log wrote its cache')
-  writeFileSync(cacheFile, readFileSync(cacheFile, 'utf8').replace('try v2', 'from the cache'))
-  t.match((await lab(a, ['log', '--json'])).out, /from the cache/, 'the second log is served from the cache')
   t.equal(l1.out.includes('try v2'), true)
+  const index = JSON.parse(readFileSync(path.join(a.dir, '.git/lab/index.json'), 'utf8'))
+  const shard = path.join(a.dir, '.git/lab/e', index.files[`x:${e.id.slice(0, 2)}`])
+  t.ok(existsSync(shard), 'the experiment is in its shard')
+  writeFileSync(shard, readFileSync(shard, 'utf8').replace('try v2', 'from the shard'))
+  t.match((await lab(a, ['log', '--json'])).out, /from the shard/, 'log reads the shard')
+  writeFileSync(shard, readFileSync(shard, 'utf8').replace('from the shard', 'try v2'))
   // a clone made now sees everything right after init: init fetches the lab records
   const c = makeRepo(t, { clone: remote.dir, name: 'Cy' })
   const ci = await labJson(c, ['init'])

@@ -10,8 +10,9 @@ export async function run(ctx: Ctx, _args: string[], o: Record<string, unknown>)
   const s = await withLab(ctx, async lab => {
     const s = await status(lab)
     // status() has just refreshed the index: count from it rather than listing the refs again.
-    const state = lab.store.current?.state ?? await lab.state()
-    return { ...s, untrusted_queued: untrustedQueued(labTrust(lab), Object.values(state.experiments)) }
+    const index = lab.store.current ?? await lab.index()
+    const open = index.open.map(id => index.state.experiments[id]).filter(e => !!e)
+    return { ...s, untrusted_queued: untrustedQueued(labTrust(lab), open) }
   })
   if (o.json) return json(ctx.io, s)
   const counts = Object.entries(s.counts).filter(([, n]) => n > 0).map(([k, n]) => `${n} ${k}`).join(', ')

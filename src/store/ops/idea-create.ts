@@ -16,7 +16,7 @@ export const ideaCreate: OpKind = {
     }
     for (const p of s.ideas[op.entity].parents) s.ideas[p].children.push(op.entity)
     const dropped = strs(op.payload.parents).filter(p => !parents.includes(p))
-    if (dropped.length) s.skipped.push({ op: op.id, reason: `unknown parent ideas dropped: ${dropped.join(', ')}` })
+    if (dropped.length) s.skipped.push({ op: op.id, reason: `unknown parent ideas dropped: ${dropped.join(', ')}`, lamport: op.lamport })
     return null
   },
 }
