@@ -5,7 +5,7 @@
 import { readFileSync, rmSync } from 'node:fs'
 import path from 'node:path'
 import { dict } from './safe-json.ts'
-import type { Op } from './op.ts'
+import { ENTITY_RE, type Op } from './op.ts'
 import { LabError } from '../errors.ts'
 
 /** An operation's place in the fold: lamport clock, writer, seq. */
@@ -41,8 +41,7 @@ export const entityMapOf = <T>(items: Record<string, T>): EntityMap<T> | undefin
 export function keysWithPrefix<T>(items: Record<string, T>, prefix: string): string[] {
   const m = entityMapOf(items)
   if (!m) return Object.keys(items).filter(k => k.startsWith(prefix))
-  for (const s of m.shardKeys()) if (s.startsWith(prefix.slice(0, 2))) m.ensure(s)
-  return Object.keys(m.items).filter(k => k.startsWith(prefix))
+  return m.idsIn(m.shardKeys().filter(s => s.startsWith(prefix.slice(0, 2)))).filter(k => k.startsWith(prefix) && Object.hasOwn(items, k))
 }
 
 /** The index moved on or was damaged while a command read it: exit 1, and the next command reads it afresh. */
@@ -77,6 +76,11 @@ export class EntityMap<T> {
   /** every id with a record (an entity, or operations that made none), by shard */
   private readonly ids = new Map<string, Set<string>>()
   private readonly opsOf: Record<string, OpKey[]> = dict()
+  /** shards read and not split into lines yet */
+  private readonly bytes = new Map<string, Buffer>()
+  /** records of split shards not parsed yet: their line's JSON */
+  private readonly raw = new Map<string, string>()
+  private readonly parsed = new Set<string>()
   private readonly loaded = new Set<string>()
   private complete: boolean
   readonly dirty = new Set<string>()
@@ -88,14 +92,15 @@ export class EntityMap<T> {
    * where it needs to be.
    */
   constructor(readonly kind: EntityKind, private readonly files: Record<string, string> | null, private readonly dir: string,
-    private readonly read: (key: string, file: string) => string | null, private readonly revive: (v: T) => void) {
+    private readonly read: (key: string, file: string) => Buffer | null, private readonly revive: (v: T) => void) {
     this.complete = files === null
     const self = this
+    const one = (k: string | symbol) => { if (typeof k === 'string') self.parse(k) }
     this.proxy = new Proxy(this.items, {
-      get(t, k) { if (typeof k === 'string') self.ensure(shardOf(k)); return Reflect.get(t, k) },
-      has(t, k) { if (typeof k === 'string') self.ensure(shardOf(k)); return Reflect.has(t, k) },
-      getOwnPropertyDescriptor(t, k) { if (typeof k === 'string') self.ensure(shardOf(k)); return Reflect.getOwnPropertyDescriptor(t, k) },
-      ownKeys(t) { self.ensureAll(); return Reflect.ownKeys(t) },
+      get(t, k) { one(k); return Reflect.get(t, k) },
+      has(t, k) { one(k); return Reflect.has(t, k) },
+      getOwnPropertyDescriptor(t, k) { one(k); return Reflect.getOwnPropertyDescriptor(t, k) },
+      ownKeys(t) { self.ensureAll(); for (const id of [...self.raw.keys()]) self.parse(id); return Reflect.ownKeys(t) },
       set(t, k, v) {
         if (typeof k !== 'string') return false
         self.put(k, v as T)
@@ -115,23 +120,71 @@ export class EntityMap<T> {
     return [...new Set([...Object.keys(this.files ?? {}), ...this.ids.keys()])]
   }
 
+  /** Ids with a record in the given shards. */
+  idsIn(shards: string[]): string[] { return shards.flatMap(s => { this.split(s); return [...this.ids.get(s) ?? []] }) }
+
+  /**
+   * Reads a shard's file: one line per id, `ID JSON`, kept as bytes until an id is looked at; then only that line is
+   * decoded and parsed (`log` reads 30 shards for 30 rows: decoding and parsing every record in them cost more than
+   * the rest of the command).
+   */
   ensure(shard: string): void {
     if (this.complete || this.loaded.has(shard)) return
     this.loaded.add(shard)
     const file = this.files![shard]
     if (!file) return
-    const recs = parseIndexFile<Record<string, GroupRecord<T>>>(this.dir, file, this.read(`${this.kind}:${shard}`, file))
-    for (const id of Object.keys(recs)) {
-      const r = recs[id]
+    const buf = this.read(`${this.kind}:${shard}`, file)
+    if (buf === null) parseIndexFile(this.dir, file, null)
+    // (a file that does not start with a record of this shard or does not end a line: damaged)
+    if (buf!.length && (buf!.toString('latin1', 0, 2) !== shard || buf![buf!.length - 1] !== 0x0a)) parseIndexFile(this.dir, file, '{')
+    this.bytes.set(shard, buf!)
+  }
+
+  /** Every record of a read shard, as lines (what listing all ids, adding one, or writing the shard needs). */
+  private split(shard: string): void {
+    this.ensure(shard)
+    const buf = this.bytes.get(shard)
+    if (!buf) return
+    this.bytes.delete(shard)
+    const text = buf.toString('utf8')
+    const file = this.files![shard]
+    for (let at = 0; at < text.length;) {
+      const end = text.indexOf('\n', at)
+      const sp = text.indexOf(' ', at)
+      const id = sp < 0 || sp > end ? '' : text.slice(at, sp)
+      // (a line that is not `ID {"v":...` of an id in this shard: the file is damaged)
+      if (shardOf(id) !== shard || !ENTITY_RE.test(id) || !text.startsWith('{"v":', sp + 1)) parseIndexFile(this.dir, file, '{')
       this.addId(id)
-      this.opsOf[id] = r.ops
-      if (r.v !== null) { this.revive(r.v); this.items[id] = r.v }
+      if (!this.parsed.has(id)) this.raw.set(id, text.slice(sp + 1, end))
+      at = end + 1
     }
+  }
+
+  /** Parses one id's record, if it was read and not parsed yet. */
+  private parse(id: string): void {
+    if (this.parsed.has(id)) return
+    const shard = shardOf(id)
+    this.ensure(shard)
+    let line = this.raw.get(id)
+    const buf = this.bytes.get(shard)
+    if (line === undefined && buf) {
+      const key = Buffer.from(`${id} `)
+      let at = buf.subarray(0, key.length).equals(key) ? 0 : buf.indexOf(Buffer.concat([NL, key]))
+      if (at > 0) at++
+      if (at >= 0) line = buf.toString('utf8', at + key.length, buf.indexOf(0x0a, at))
+    }
+    if (line === undefined) return
+    this.parsed.add(id)
+    this.raw.delete(id)
+    this.addId(id)
+    const r = parseIndexFile<GroupRecord<T>>(this.dir, this.files?.[shard] ?? '', line)
+    this.opsOf[id] = r.ops
+    if (r.v !== null) { this.revive(r.v); this.items[id] = r.v }
   }
 
   ensureAll(): void {
     if (this.complete) return
-    for (const s of Object.keys(this.files!)) this.ensure(s)
+    for (const s of Object.keys(this.files!)) this.split(s)
     this.complete = true
   }
 
@@ -144,28 +197,28 @@ export class EntityMap<T> {
 
   /** Sets (or, with null, removes) an entity's value, keeping its operations. */
   put(id: string, v: T | null): void {
-    const s = shardOf(id)
-    this.ensure(s)
+    this.split(shardOf(id))
+    this.parse(id)
     this.addId(id)
     this.opsOf[id] ??= []
     if (v === null) delete this.items[id]
     else this.items[id] = v
-    this.dirty.add(s)
+    this.dirty.add(shardOf(id))
   }
 
   /** The operations folded into an entity so far, in fold order. */
   ops(id: string): OpKey[] {
-    this.ensure(shardOf(id))
+    this.parse(id)
     return this.opsOf[id] ?? []
   }
 
   /** After an operation on `id` was applied: it is part of the entity's record, whose shard is to be written. */
   touch(id: string, key: OpKey): void {
-    const s = shardOf(id)
-    this.ensure(s)
+    this.split(shardOf(id))
+    this.parse(id)
     this.addId(id)
     ;(this.opsOf[id] ??= []).push(key)
-    this.dirty.add(s)
+    this.dirty.add(shardOf(id))
   }
 
   /** Replaces an entity's record after a refold. */
@@ -174,19 +227,29 @@ export class EntityMap<T> {
     this.opsOf[id] = ops
   }
 
-  /** A shard's text as written to its file. */
+  /** A shard's text as written to its file (records never parsed are written back as they were read). */
   shardText(shard: string): string {
-    this.ensure(shard)
-    const recs = dict<GroupRecord<T>>()
-    for (const id of [...(this.ids.get(shard) ?? [])].sort()) recs[id] = { v: Object.hasOwn(this.items, id) ? this.items[id] : null, ops: this.opsOf[id] }
-    return JSON.stringify(recs)
+    this.split(shard)
+    let out = ''
+    for (const id of [...(this.ids.get(shard) ?? [])].sort()) {
+      const line = this.raw.get(id) ?? JSON.stringify({ v: Object.hasOwn(this.items, id) ? this.items[id] : null, ops: this.opsOf[id] })
+      out += `${id} ${line}\n`
+    }
+    return out
   }
 }
 
+const NL = Buffer.from('\n')
+
 /** Reads a file of the index folder synchronously (a shard is small; a lazy map cannot wait): null if it is gone. */
 export function readIndexFile(file: string): string | null {
+  const b = readIndexBytes(file)
+  return b && b.toString('utf8')
+}
+
+export function readIndexBytes(file: string): Buffer | null {
   try {
-    return readFileSync(file, 'utf8')
+    return readFileSync(file)
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code === 'ENOENT') return null
     throw e

@@ -10,7 +10,7 @@ import type { Experiment, Idea, LabConfig, Message, SkippedOp, State } from './s
 import { STATUSES, TERMINAL, reviveExperiment, reviveIdeas } from './state.ts'
 import { dict, unproto } from './safe-json.ts'
 import type { Rejected, WriterCursor } from './fold.ts'
-import { EntityMap, indexFileGone, parseIndexFile, readIndexFile, type OpKey } from './entities.ts'
+import { EntityMap, indexFileGone, parseIndexFile, readIndexBytes, readIndexFile, type OpKey } from './entities.ts'
 import { KINDS } from './ops/index.ts'
 
 // 7: per-entity shards instead of one state snapshot and an op log
@@ -71,12 +71,12 @@ export const olderFirst = (a: [string, string], b: [string, string]) =>
 class Ideas {
   private value: { ideas: Record<string, Idea>; ops: OpKey[] } | null = null
   dirty = false
-  constructor(private readonly dir: string, private readonly file: string | null, private readonly read: (key: string, f: string) => string | null) {
+  constructor(private readonly dir: string, private readonly file: string | null, private readonly read: (key: string, f: string) => Buffer | null) {
     if (file === null) this.value = { ideas: dict(), ops: [] }
   }
   get(): { ideas: Record<string, Idea>; ops: OpKey[] } {
     if (!this.value) {
-      const v = parseIndexFile<{ ideas: Record<string, Idea>; ops: OpKey[] }>(this.dir, this.file!, this.read('ideas', this.file!))
+      const v = parseIndexFile<{ ideas: Record<string, Idea>; ops: OpKey[] }>(this.dir, this.file!, this.read('ideas', this.file!)?.toString('utf8') ?? null)
       this.value = { ideas: reviveIdeas(v.ideas), ops: v.ops }
     }
     return this.value
@@ -218,13 +218,13 @@ export class IndexFiles {
    * on disk now names for the same thing: newer, and whole (a reader sees some shards as of a later save: each is
    * consistent, and a process never saves over an index other than the one on disk).
    */
-  private reader(): (key: string, f: string) => string | null {
+  private reader(): (key: string, f: string) => Buffer | null {
     const dir = this.shardDir
     return (key, f) => {
-      const t = readIndexFile(path.join(dir, f))
+      const t = readIndexBytes(path.join(dir, f))
       if (t !== null) return t
       const now = this.diskMetaSync()?.files[key]
-      return now ? readIndexFile(path.join(dir, now)) : null
+      return now ? readIndexBytes(path.join(dir, now)) : null
     }
   }
 
@@ -391,7 +391,8 @@ export function countChange(index: IndexData, changes: Array<{ id: string; befor
  */
 export function indexView(index: IndexData): unknown {
   const { live } = index
-  const shards = (m: EntityMap<unknown>) => Object.fromEntries(m.shardKeys().sort().map(s => [s, JSON.parse(m.shardText(s)) as unknown]))
+  const records = (text: string) => text.split('\n').filter(Boolean).map(l => [l.slice(0, l.indexOf(' ')), JSON.parse(l.slice(l.indexOf(' ') + 1)) as unknown])
+  const shards = (m: EntityMap<unknown>) => Object.fromEntries(m.shardKeys().sort().map(s => [s, records(m.shardText(s))]))
   return JSON.parse(JSON.stringify({
     state: index.state, counts: Object.fromEntries(Object.entries(index.counts).filter(([, n]) => n !== 0)), open: index.open,
     order: live.order.all(), experiments: shards(live.x as EntityMap<unknown>), messages: shards(live.m as EntityMap<unknown>),
