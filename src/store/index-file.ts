@@ -47,7 +47,8 @@ export interface IndexData {
   /** the listing order: JSON lines [created_at, id], oldest first; the index covers the first order_bytes bytes */
   order_file: string | null
   order_bytes: number
-  order_last: [string, string] | null
+  /** how many of those bytes are sorted (the rest: entries appended since, in any order) */
+  order_sorted: number
   core: Core
   /** experiments by status, and the ids of those that have not ended (sorted) */
   counts: Record<string, number>
@@ -84,73 +85,89 @@ class Ideas {
   set(ideas: Record<string, Idea>, ops?: OpKey[]): void { this.value = { ideas, ops: ops ?? this.get().ops }; this.dirty = true }
 }
 
-/** The listing order, read only when a listing or an insertion before its end needs it. */
+/** Past this many bytes of entries appended out of order, a save rewrites the order file sorted. */
+export const ORDER_TAIL_MAX = 16 * 1024
+
+type Entry = [string, string]
+const parseLines = (dir: string, file: string, buf: Buffer): Entry[] => {
+  const lines = buf.toString('utf8').split('\n').filter(Boolean)
+  return parseIndexFile<Entry[]>(dir, file, `[${lines.join(',')}]`)
+}
+
+/**
+ * The listing order: a sorted part (oldest first), then entries appended as experiments were made (a submit appends,
+ * whatever its clock says; several at once do not keep order), rewritten sorted when that tail passes
+ * ORDER_TAIL_MAX or an entry has to go. `newest()` merges the tail, sorted in memory, with the sorted part read
+ * from its end: a listing of 30 rows parses the tail and 30 lines.
+ */
 export class Order {
-  private entries: Array<[string, string]> | null = null
-  private pending: Array<[string, string]> = []
+  private entries: Entry[] | null = null
+  private pending: Entry[] = []
   rewrite = false
-  constructor(private readonly dir: string, public file: string | null, public bytes: number, public last: [string, string] | null,
-    private readonly moved: () => { file: string | null; bytes: number } | null = () => null) {
+  constructor(private readonly dir: string, public file: string | null, public bytes: number, public sorted: number,
+    private readonly moved: () => { file: string | null; bytes: number; sorted: number } | null = () => null) {
     if (!file) this.entries = []
   }
   /** The file's bytes this index covers; if another process replaced the file since, the replacement's. */
-  private text(): Buffer {
-    const t = readIndexFile(path.join(this.dir, this.file!))
-    if (t !== null) return Buffer.from(t).subarray(0, this.bytes)
+  private text(): { buf: Buffer; sorted: number; file: string } {
+    const t = readIndexBytes(path.join(this.dir, this.file!))
+    if (t !== null) return { buf: t.subarray(0, this.bytes), sorted: this.sorted, file: this.file! }
     const now = this.moved()
-    const t2 = now?.file ? readIndexFile(path.join(this.dir, now.file)) : null
+    const t2 = now?.file ? readIndexBytes(path.join(this.dir, now.file)) : null
     if (t2 === null) indexFileGone(this.file!)
-    return Buffer.from(t2).subarray(0, now!.bytes)
+    return { buf: t2.subarray(0, now!.bytes), sorted: now!.sorted, file: now!.file! }
   }
-  all(): Array<[string, string]> {
+  /** Every entry, oldest first. */
+  all(): Entry[] {
     if (!this.entries) {
-      const lines = this.text().toString('utf8').split('\n').filter(Boolean)
-      this.entries = parseIndexFile<Array<[string, string]>>(this.dir, this.file!, `[${lines.join(',')}]`)
+      const { buf, file } = this.text()
+      this.entries = parseLines(this.dir, file, buf).sort(olderFirst)
     }
-    return [...this.entries, ...this.pending]
+    return [...this.entries, ...this.pending].sort(olderFirst)
   }
-  /** Ids newest first, reading the file from its end: a listing of 30 rows parses 30 lines. */
+  /** Ids newest first. */
   *newest(): Generator<string> {
-    if (this.entries || this.rewrite) { const a = this.all(); for (let i = a.length - 1; i >= 0; i--) yield a[i][1]; return }
-    for (let i = this.pending.length - 1; i >= 0; i--) yield this.pending[i][1]
-    if (!this.file) return
-    const buf = this.text()
-    let end = buf.length
-    while (end > 0) {
-      const start = buf.lastIndexOf(0x0a, end - 2) + 1
-      const line = buf.subarray(start, end).toString('utf8').trim()
-      if (line) yield parseIndexFile<[string, string]>(this.dir, this.file, line)[1]
-      end = start
+    if (this.entries || !this.file) { const a = this.all(); for (let i = a.length - 1; i >= 0; i--) yield a[i][1]; return }
+    const { buf, sorted, file } = this.text()
+    const tail = [...parseLines(this.dir, file, buf.subarray(sorted)), ...this.pending].sort(olderFirst)
+    let t = tail.length - 1
+    let end = sorted
+    let head: Entry | null = null
+    const nextHead = (): Entry | null => {
+      while (end > 0) {
+        const start = buf.lastIndexOf(0x0a, end - 2) + 1
+        const line = buf.subarray(start, end).toString('utf8').trim()
+        end = start
+        if (line) return parseIndexFile<Entry>(this.dir, file, line)
+      }
+      return null
+    }
+    head = nextHead()
+    while (head || t >= 0) {
+      if (t < 0 || (head && olderFirst(head, tail[t]) > 0)) { yield head![1]; head = nextHead() }
+      else yield tail[t--][1]
     }
   }
-  /** Takes entries out and puts new ones in: appended when they all come after the last one, else the file is rewritten. */
-  update(gone: Array<[string, string]>, added: Array<[string, string]>): void {
-    if (!gone.length && !added.length) return
-    added.sort(olderFirst)
-    if (!gone.length && (!this.last || olderFirst(this.last, added[0]) < 0)) {
-      this.pending.push(...added)
-      this.last = added[added.length - 1]
-      return
-    }
+  /** Takes entries out (the file is then rewritten) and puts new ones in (appended). */
+  update(gone: Entry[], added: Entry[]): void {
+    if (!gone.length) { this.pending.push(...added); return }
     const out = new Set(gone.map(e => JSON.stringify(e)))
-    const a = [...this.all().filter(e => !out.has(JSON.stringify(e))), ...added].sort(olderFirst)
-    this.entries = a
+    this.entries = [...this.all().filter(e => !out.has(JSON.stringify(e))), ...added].sort(olderFirst)
     this.pending = []
-    this.last = a[a.length - 1] ?? null
     this.rewrite = true
   }
   get changed(): boolean { return this.rewrite || this.pending.length > 0 }
-  /** Writes what changed: appends to the file when only appending (and the file is as this index left it), else a new file. */
+  /** Writes what changed: appended to the file (as this index left it) while the tail stays short, else a new file. */
   async save(): Promise<void> {
     if (!this.changed) return
-    const line = (e: [string, string]) => JSON.stringify(e) + '\n'
-    if (!this.rewrite && this.file) {
+    const line = (e: Entry) => JSON.stringify(e) + '\n'
+    const text = Buffer.from(this.pending.map(line).join(''))
+    if (!this.rewrite && this.file && this.bytes - this.sorted + text.length <= ORDER_TAIL_MAX) {
       const fh = await open(path.join(this.dir, this.file), 'r+').catch(() => null)
       if (fh) {
         try {
           // (bytes past this index's end: a save that crashed, or a writer that could not get the lock; never read)
           if ((await fh.stat()).size === this.bytes) {
-            const text = Buffer.from(this.pending.map(line).join(''))
             await fh.write(text, 0, text.length, this.bytes)
             this.bytes += text.length
             this.entries = this.entries ? [...this.entries, ...this.pending] : null
@@ -161,10 +178,10 @@ export class Order {
       }
     }
     const all = this.all()
-    const text = Buffer.from(all.map(line).join(''))
+    const body = Buffer.from(all.map(line).join(''))
     this.file = `order-${rand()}.jsonl`
-    await writeFile(path.join(this.dir, this.file), text)
-    this.bytes = text.length
+    await writeFile(path.join(this.dir, this.file), body)
+    this.bytes = this.sorted = body.length
     this.entries = all
     this.pending = []
     this.rewrite = false
@@ -244,12 +261,12 @@ export class IndexFiles {
       x: new EntityMap<Experiment>('x', null, this.shardDir, read, reviveExperiment),
       m: new EntityMap<Message>('m', null, this.shardDir, read, () => undefined),
       ideas: new Ideas(this.shardDir, null, read),
-      order: new Order(this.shardDir, null, 0, null),
+      order: new Order(this.shardDir, null, 0, 0),
     }
     const core = emptyCore()
     return {
       version: INDEX_VERSION, kinds: KINDS_KEY, refs: dict(), chosen: dict(), cursors: dict(), refused: dict(), ignored: dict(),
-      max_key: null, op_count: 0, rejected: [], warnings: [], gen: '', files: dict(), order_file: null, order_bytes: 0, order_last: null,
+      max_key: null, op_count: 0, rejected: [], warnings: [], gen: '', files: dict(), order_file: null, order_bytes: 0, order_sorted: 0,
       core, counts: Object.fromEntries(STATUSES.map(s => [s, 0])), open: [], live, state: liveState(live, core),
     }
   }
@@ -286,9 +303,9 @@ export class IndexFiles {
       x: new EntityMap<Experiment>('x', shardFiles(meta.files, 'x'), this.shardDir, read, reviveExperiment),
       m: new EntityMap<Message>('m', shardFiles(meta.files, 'm'), this.shardDir, read, () => undefined),
       ideas: new Ideas(this.shardDir, meta.files.ideas ?? null, read),
-      order: new Order(this.shardDir, meta.order_file, meta.order_bytes, meta.order_last, () => {
+      order: new Order(this.shardDir, meta.order_file, meta.order_bytes, meta.order_sorted, () => {
         const now = this.diskMetaSync()
-        return now && { file: now.order_file, bytes: now.order_bytes }
+        return now && { file: now.order_file, bytes: now.order_bytes, sorted: now.order_sorted }
       }),
     }
     const core: Core = { ...meta.core, config: meta.core.config ?? { objective: null } }
@@ -297,9 +314,12 @@ export class IndexFiles {
 
   /**
    * Writes the shards, ideas and order the index changed (under new names), then index.json (atomically: rename).
-   * The caller holds the write lock and has checked that the index on disk is the one `index` was made from.
+   * The caller holds the write lock and has checked that the index on disk is the one `index` was made from; if
+   * that no longer holds when index.json is about to be replaced (a writer that could not get the lock), nothing is
+   * saved and false returned: the caller's index stays in memory, and the next look reads the disk's.
    */
-  async save(index: IndexData): Promise<void> {
+  async save(index: IndexData): Promise<boolean> {
+    const from = index.gen
     await mkdir(this.shardDir, { recursive: true })
     const { live, state } = index
     const files = { ...index.files }
@@ -323,10 +343,15 @@ export class IndexFiles {
     writes.push(live.order.save())
     await Promise.all(writes)
     if (order && live.order.file !== order) replaced.push(order)
+    if (from && (await this.diskGen()) !== from) {
+      const mine = [...Object.keys(files).filter(k => files[k] !== index.files[k]).map(k => files[k]), ...(live.order.file !== order ? [live.order.file!] : [])]
+      await Promise.all(mine.map(f => rm(path.join(this.shardDir, f), { force: true })))
+      return false
+    }
     index.files = unproto(files)
     index.order_file = live.order.file
     index.order_bytes = live.order.bytes
-    index.order_last = live.order.last
+    index.order_sorted = live.order.sorted
     index.core = { config: state.config, skipped: state.skipped, max_lamport: state.max_lamport, config_ops: index.core.config_ops }
     index.gen = rand()
     const { state: _s, live: _l, gen, version, ...meta } = index
@@ -337,6 +362,7 @@ export class IndexFiles {
     // What this save replaced goes at once: a reader of the index before finds the file that replaced it (reader()).
     await Promise.all(replaced.map(f => rm(path.join(this.shardDir, f), { force: true })))
     await this.prune(index)
+    return true
   }
 
   private async writeAtomic(name: string, text: string): Promise<void> {

@@ -9,13 +9,13 @@ import {
   isWriterId, keptRef, opPath, parseTrailers, seqOfPath, writerOfRef, writerRef,
 } from './layout.ts'
 import { applyOps, checkOp, checkWriterOps, type WriterCursor } from './fold.ts'
-import { compareKeys, groupOf, keyOf, type OpKey } from './entities.ts'
+import { IndexMovedError, compareKeys, groupOf, keyOf, type OpKey } from './entities.ts'
 import { emptyState, sortSkipped, type Experiment } from './state.ts'
 import { compareOps, opId, type Draft, type Op } from './op.ts'
 import { IndexFiles, countChange, type IndexData } from './index-file.ts'
 import { JsonLimitError, MAX_JSON_DEPTH, dict, jsonDepth, parseBounded, toDict } from './safe-json.ts'
 import { Tips, type Pick, type RefEntry } from './tips.ts'
-import { lockWrites } from './write-lock.ts'
+import { lockWrites, tryLockWrites } from './write-lock.ts'
 
 class Rebuild extends Error {}
 
@@ -38,6 +38,8 @@ export interface StoreOptions {
 export class Store {
   readonly files: IndexFiles
   private index: IndexData | null = null
+  /** indexes folded in memory and not saved (their kept refs not pinned): a write reads the disk's instead */
+  private readonly unsaved = new WeakSet<IndexData>()
   private readonly tips: Tips
 
   constructor(readonly repo: Repo, private readonly opts: StoreOptions = {}) {
@@ -71,9 +73,24 @@ export class Store {
     let [refs, loaded] = await Promise.all([this.writerRefs(), this.index ? null : this.files.load()])
     this.index ??= loaded
     if (this.index && sameRefs(this.index.refs, refs)) return this.index
-    const lock = locked ? null : await lockWrites(this.files.dir)
+    // While another writer holds the lock, a reader folds in memory and saves nothing (that writer saves what it
+    // folds): queueing behind writers only to save the same fold made N writers at once slower than one by one.
+    let lock = locked ? null : await tryLockWrites(this.files.dir)
+    if (!locked && !lock) {
+      const prev = this.index
+      this.index = null
+      try {
+        this.index = await this.update(prev, refs, false)
+        this.unsaved.add(this.index)
+        return this.index
+      } catch (e) {
+        // (a file of the index it holds was replaced twice meanwhile: take turns after all, and read the disk's)
+        if (!(e instanceof IndexMovedError)) throw e
+        lock = await lockWrites(this.files.dir)
+      }
+    }
     try {
-      if (!this.index || (await this.files.diskGen()) !== this.index.gen) {
+      if (!this.index || this.unsaved.has(this.index) || (await this.files.diskGen()) !== this.index.gen) {
         // Another process saved meanwhile: its index, and the refs as they are now, are what to fold from.
         ;[refs, this.index] = await Promise.all([this.writerRefs(), this.files.load()])
         if (this.index && sameRefs(this.index.refs, refs)) return this.index
@@ -100,7 +117,7 @@ export class Store {
     const fresh = prev === null
     try {
       const next = await this.fold(prev ?? this.files.empty(), refs, fresh, save)
-      if (save) await this.files.save(next)
+      if (save && !(await this.files.save(next))) this.unsaved.add(next)
       return next
     } catch (e) {
       if (!(e instanceof Rebuild) || fresh) throw e
@@ -364,7 +381,7 @@ export class Store {
     // meanwhile, reads the tips and the index its predecessor left first.
     const lock = await lockWrites(this.files.dir)
     try {
-      if (lock.waited || (await this.files.diskGen()) !== index.gen) { this.index = null; index = await this.sync(true) }
+      if (lock.waited || this.unsaved.has(index) || (await this.files.diskGen()) !== index.gen) { this.index = null; index = await this.sync(true) }
       return await this.attempts(drafts, opts, ref, index, bigBlobs)
     } finally { await lock.release() }
   }
@@ -426,7 +443,7 @@ export class Store {
     next.cursors[w] = r.cursor
     next.rejected = [...index.rejected, ...r.rejected]
     await this.applyNew(next, r.valid)
-    await this.files.save(next)
+    if (!(await this.files.save(next))) this.unsaved.add(next)
     this.index = next
   }
 }

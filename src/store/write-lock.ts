@@ -2,7 +2,7 @@
 // Without it, N processes writing at once all lose compare-and-swap but one and redo their work (N^2 writes);
 // with it they take turns. Compare-and-swap stays the safety net: a writer that cannot get the lock still writes.
 import { watch, type FSWatcher } from 'node:fs'
-import { mkdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises'
+import { link, mkdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises'
 import path from 'node:path'
 import { same, self } from '../proc.ts'
 
@@ -36,6 +36,28 @@ async function released(file: string, ms: number): Promise<void> {
   w?.close()
 }
 
+/**
+ * Creates the lock file with its content in one step (written aside, then hard-linked into place: the link fails if
+ * the lock exists). Created empty and then written, a waiter could read it empty in between, take it for a holder
+ * that died while writing, and break a live lock. Where hard links are refused, exclusive create and write.
+ */
+async function createLock(file: string, me: string): Promise<boolean> {
+  const tmp = `${file}.${process.pid}.${Math.random().toString(36).slice(2)}`
+  try {
+    await writeFile(tmp, me)
+    await link(tmp, file)
+    return true
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code
+    if (code === 'EEXIST') return false
+    if (code !== 'EPERM' && code !== 'ENOTSUP' && code !== 'EOPNOTSUPP') throw e
+    try { await writeFile(file, me, { flag: 'wx' }); return true } catch (e2) {
+      if ((e2 as NodeJS.ErrnoException).code === 'EEXIST') return false
+      throw e2
+    }
+  } finally { await rm(tmp, { force: true }) }
+}
+
 /** Writers in this process queue here first: the lock file names a process, not a caller within it. */
 const local = new Map<string, { busy: boolean; queue: Array<() => void> }>()
 
@@ -61,7 +83,7 @@ async function lockFile(file: string, waitMs: number): Promise<Held> {
   let waited = false
   for (let pause = 1; ; pause = Math.min(pause * 2, 4)) {
     try {
-      await writeFile(file, me, { flag: 'wx' })
+      if (!(await createLock(file, me))) throw Object.assign(new Error('held'), { code: 'EEXIST' })
       let done = false
       return {
         waited,
@@ -94,5 +116,32 @@ async function lockFile(file: string, waitMs: number): Promise<Held> {
     await rm(aside, { force: true })
     // Another breaker was first and a new holder took the lock before our rename: give it back.
     if (moved !== null && moved !== text) await writeFile(file, moved, { flag: 'wx' }).catch(() => undefined)
+  }
+}
+
+/**
+ * Takes the lock only if nobody holds it, without waiting: null when another writer (here or in another process)
+ * has it. A reader that finds the refs moved folds in memory instead of queueing behind writers to save its fold.
+ */
+export async function tryLockWrites(dir: string): Promise<Held | null> {
+  const file = path.join(dir, 'write.lock')
+  const q = local.get(file) ?? { busy: false, queue: [] }
+  local.set(file, q)
+  if (q.busy) return null
+  q.busy = true
+  const next = () => { const n = q.queue.shift(); if (n) n(); else q.busy = false }
+  const me = JSON.stringify(self()) + '\n'
+  try {
+    await mkdir(dir, { recursive: true })
+    if (!(await createLock(file, me))) throw new Error('held')
+  } catch {
+    next()
+    return null
+  }
+  return {
+    waited: false,
+    release: async () => {
+      try { if ((await readFile(file, 'utf8').catch(() => null)) === me) await rm(file, { force: true }) } finally { next() }
+    },
   }
 }

@@ -146,6 +146,20 @@ t.test('writers and readers at once in one clone: one consistent index', async t
   t.equal((await labJson(r, ['fsck'])).index_consistent, true)
 })
 
+t.test('16 submits at once, twice: every one lands, in the index as in a rebuild', async t => {
+  // (once, a waiter could read the lock file created but not yet written, take it for a dead holder's, break it,
+  // and two processes saved over each other's index: an experiment missing from counts and the listing)
+  const r = makeRepo(t)
+  await labJson(r, ['init'])
+  for (let round = 0; round < 2; round++) {
+    const res = await Promise.all(Array.from({ length: 16 }, (_, i) => labProcess(r, ['submit', '--no-code', '-m', `c${round}.${i}`, '--run', 'true'])))
+    for (const x of res) t.equal(x.code, 0, x.err)
+  }
+  t.equal((await labJson(r, ['status'])).experiments, 32)
+  t.equal((await labJson(r, ['log', '--limit', '0'])).length, 32)
+  t.equal((await labJson(r, ['fsck'])).index_consistent, true)
+})
+
 t.test('an index of an older version is rebuilt, and its files go', async t => {
   const r = makeRepo(t)
   await labJson(r, ['init'])
