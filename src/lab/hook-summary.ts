@@ -8,10 +8,14 @@ import type { Lab } from './lab.ts'
 import { hookOn } from './hooks.ts'
 import { viewMessages } from './messages.ts'
 import { WRITER_REF_PATTERNS } from '../store/layout.ts'
-import { STATUSES, TERMINAL, type Experiment, type State } from '../store/state.ts'
+import { STATUSES } from '../store/state.ts'
+import type { Best, Ended } from '../store/index-file.ts'
 
-/** What the last look saw: finished attempts (`id.attempt`), the best experiment, unread messages to me. */
-export interface Seen { finished: string[]; best: string | null; messages: string[] }
+/** What the last look saw: the position in the index's feed of ended attempts, the best experiment, unread messages. */
+export interface Seen { ended: number; best: string | null; messages: string[] }
+
+/** What the index says now: its feed of ended attempts and the best experiment. */
+export interface Now { ended: number; recent: Ended[]; best: Best | null }
 
 const seenFile = (lab: Lab) => path.join(lab.repo.commonDir, 'lab', 'hook-seen.json')
 /** Read by the sh hooks: the lab refs the last look saw, as they list them. */
@@ -30,8 +34,9 @@ const strings = (v: unknown): v is string[] => Array.isArray(v) && v.every(x => 
 async function readSeen(lab: Lab): Promise<Seen | null> {
   try {
     const j = JSON.parse(await readFile(seenFile(lab), 'utf8')) as Record<string, unknown>
-    if (strings(j.finished) && strings(j.messages) && (j.best === null || typeof j.best === 'string')) {
-      return { finished: j.finished, messages: j.messages, best: j.best as string | null }
+    // (a look by a version before the feed, `finished` ids: the first look again)
+    if (Number.isSafeInteger(j.ended) && strings(j.messages) && (j.best === null || typeof j.best === 'string')) {
+      return { ended: j.ended as number, messages: j.messages, best: j.best as string | null }
     }
   } catch { /* none yet, or unreadable: this look becomes the first */ }
   return null
@@ -44,42 +49,20 @@ async function writeAtomic(file: string, text: string): Promise<void> {
   await rename(tmp, file)
 }
 
-type Best = { id: string; metric: string; value: number }
-
-/**
- * One pass over the experiments: the finished attempts (`id.attempt`), those not in `before`, and the best by the
- * lab's objective (succeeded, with a finite value; ties: the smaller id, for every clone alike).
- */
-function scan(s: State, before: Set<string> | null): { finished: string[]; done: Experiment[]; best: Best | null } {
-  const o = s.config.objective
-  const finished: string[] = []
-  const done: Experiment[] = []
-  let best: Best | null = null
-  for (const id in s.experiments) {
-    const e = s.experiments[id]
-    if (!TERMINAL.has(e.status)) continue
-    const key = `${id}.${e.attempt}`
-    finished.push(key)
-    if (before && !before.has(key)) done.push(e)
-    const v = o && e.status === 'succeeded' ? e.metrics[o.metric] : undefined
-    if (typeof v !== 'number' || !Number.isFinite(v)) continue
-    if (!best || (o!.direction === 'minimize' ? v < best.value : v > best.value) || (v === best.value && id < best.id)) best = { id, metric: o!.metric, value: v }
-  }
-  return { finished, done, best }
-}
-
-/** The best experiment by the lab's objective (as the summary line names it), or null. */
-export const bestOf = (s: State): Best | null => scan(s, null).best
-
 const plural = (n: number, one: string) => `${n} ${one}${n === 1 ? '' : 's'}`
 
 /** The line for what changed between seen and now (null: nothing to say), and what to remember as seen. Pure. */
-export function lookAgain(s: State, seen: Seen | null, unread: string[]): { line: string | null; seen: Seen } {
-  const { finished, done, best } = scan(s, seen ? new Set(seen.finished) : null)
-  const next: Seen = { finished, best: best?.id ?? null, messages: [...unread].sort() }
+export function lookAgain(now: Now, seen: Seen | null, unread: string[]): { line: string | null; seen: Seen } {
+  const best = now.best
+  const next: Seen = { ended: now.ended, best: best?.id ?? null, messages: [...unread].sort() }
   if (!seen) return { line: null, seen: next }
   const parts: string[] = []
-  if (done.length === 1) parts.push(`experiment ${done[0].id} ${done[0].status.replace('_', ' ')}`)
+  // Each attempt once, as it ended last; when more ended than the feed keeps, only how many.
+  const since = now.ended - Math.max(0, Math.min(seen.ended, now.ended))
+  const kept = now.recent.filter(([n]) => n > seen.ended)
+  const done = [...new Map(kept.map(([, id, attempt, status]) => [`${id}.${attempt}`, { id, status }])).values()]
+  if (since > kept.length) parts.push(`${since} experiments finished`)
+  else if (done.length === 1) parts.push(`experiment ${done[0].id} ${done[0].status.replace('_', ' ')}`)
   else if (done.length > 1) {
     const by = new Map<string, number>()
     for (const e of done) by.set(e.status, (by.get(e.status) ?? 0) + 1)
@@ -87,7 +70,7 @@ export function lookAgain(s: State, seen: Seen | null, unread: string[]): { line
     parts.push(`${done.length} experiments finished (${counts.join(', ')})`)
   }
   const newBest = best !== null && best.id !== seen.best
-  if (best && (done.length || newBest)) {
+  if (best && (since > 0 || newBest)) {
     // (the metric's name is another writer's text: one line, cut short; the CLI escapes what control it holds)
     const metric = best.metric.slice(0, 40).replace(/\s/g, ' ')
     parts.push(`${newBest ? 'new best' : 'best'} ${metric} ${Number(best.value.toPrecision(6))} (${best.id})`)
@@ -114,8 +97,8 @@ async function look(lab: Lab, given?: string): Promise<string | null> {
   const refs = given ?? await refsListing(lab)
   // git cat-file starts while the index loads: reading what a fetch brought needs it next (not an error if it fails)
   lab.repo.catFile.read('HEAD', 0).catch(() => null)
-  const [state, seen] = await Promise.all([lab.state(), readSeen(lab)])
-  const r = lookAgain(state, seen, viewMessages(lab, state, { unread: true }).map(m => m.id))
+  const [index, seen] = await Promise.all([lab.index(), readSeen(lab)])
+  const r = lookAgain(index, seen, viewMessages(lab, index.state, { unread: true }).map(m => m.id))
   await writeAtomic(seenFile(lab), JSON.stringify(r.seen) + '\n')
   await writeAtomic(refsFile(lab), refs)
   return r.line

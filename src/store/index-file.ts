@@ -13,8 +13,8 @@ import type { Rejected, WriterCursor } from './fold.ts'
 import { EntityMap, indexFileGone, parseIndexFile, readIndexBytes, readIndexFile, type OpKey } from './entities.ts'
 import { KINDS } from './ops/index.ts'
 
-// 7: per-entity shards instead of one state snapshot and an op log
-export const INDEX_VERSION = 7
+// 8: per-entity shards instead of one state snapshot and an op log, and the ended attempts' feed
+export const INDEX_VERSION = 8
 /** An index made by a version that knew other operation kinds may have skipped ops this one can read. */
 export const KINDS_KEY = [...KINDS.keys()].sort().join(',')
 /** How long a file no index.json names stays: a save writes its files before index.json. */
@@ -53,6 +53,13 @@ export interface IndexData {
   /** experiments by status, and the ids of those that have not ended (sorted) */
   counts: Record<string, number>
   open: string[]
+  /** attempts that ended, as folded here (a change feed for the hooks' summary, not part of the state): how many
+   *  ever, and the last RECENT_ENDS of them */
+  ended: number
+  recent: Ended[]
+  /** the best experiment by the lab's objective (null: none), or unknown (a rescan is due) */
+  best: Best | null
+  best_known: boolean
   /** (not saved) the state, read lazily from the files above */
   state: State
   /** (not saved) what the state is read from and what a save writes */
@@ -60,6 +67,10 @@ export interface IndexData {
 }
 
 export interface Refusal { writer: string; sha: string; reason: string }
+/** An attempt that ended: the feed's position, the experiment, its attempt and how it ended. */
+export type Ended = [number, string, number, string]
+export interface Best { id: string; metric: string; value: number }
+export const RECENT_ENDS = 512
 
 const rand = () => randomBytes(6).toString('hex')
 const NAME_RE = /^(x-[a-z0-9][a-z0-9_-]|m-[a-z0-9][a-z0-9_-]|ideas|order)-[0-9a-f]{12}\.jsonl?$/
@@ -267,7 +278,8 @@ export class IndexFiles {
     return {
       version: INDEX_VERSION, kinds: KINDS_KEY, refs: dict(), chosen: dict(), cursors: dict(), refused: dict(), ignored: dict(),
       max_key: null, op_count: 0, rejected: [], warnings: [], gen: '', files: dict(), order_file: null, order_bytes: 0, order_sorted: 0,
-      core, counts: Object.fromEntries(STATUSES.map(s => [s, 0])), open: [], live, state: liveState(live, core),
+      core, counts: Object.fromEntries(STATUSES.map(s => [s, 0])), open: [], ended: 0, recent: [], best: null, best_known: true,
+      live, state: liveState(live, core),
     }
   }
 
@@ -411,6 +423,57 @@ export function countChange(index: IndexData, changes: Array<{ id: string; befor
   index.open = open
 }
 
+/** An experiment's value by the objective, if it counts toward the best (succeeded, a finite value). */
+export function objectiveValue(e: Experiment | undefined, o: LabConfig['objective']): number | undefined {
+  const v = o && e?.status === 'succeeded' ? e.metrics[o.metric] : undefined
+  return typeof v === 'number' && Number.isFinite(v) ? v : undefined
+}
+
+const beats = (v: number, id: string, b: Best, dir: 'minimize' | 'maximize') =>
+  (dir === 'minimize' ? v < b.value : v > b.value) || (v === b.value && id < b.id)
+
+/** The best experiment by the objective, from every experiment (ties: the smaller id, for every clone alike). */
+export function scanBest(s: State): Best | null {
+  const o = s.config.objective
+  if (!o) return null
+  let best: Best | null = null
+  for (const id in s.experiments) {
+    const v = objectiveValue(s.experiments[id], o)
+    if (v !== undefined && (!best || beats(v, id, best, o.direction))) best = { id, metric: o.metric, value: v }
+  }
+  return best
+}
+
+/**
+ * After a fold: attempts that ended go to the feed, and the best is kept without a rescan unless the best one itself
+ * got worse or the objective changed.
+ */
+export function trackEnds(index: IndexData, ids: string[], before: Map<string, { status: string; attempt: number } | null>, configChanged: boolean): void {
+  const s = index.state
+  const o = s.config.objective
+  let recent = index.recent
+  for (const id of ids) {
+    const e = s.experiments[id]
+    const b = before.get(id)
+    if (e && TERMINAL.has(e.status) && (!b || !TERMINAL.has(b.status) || b.attempt !== e.attempt)) {
+      if (recent === index.recent) recent = [...recent]
+      recent.push([++index.ended, id, e.attempt, e.status])
+    }
+    if (!index.best_known || configChanged || !o) continue
+    const v = objectiveValue(e, o)
+    const best = index.best
+    if (best?.id === id) {
+      if (v === undefined || (o.direction === 'minimize' ? v > best.value : v < best.value)) index.best_known = false
+      else index.best = { ...best, value: v }
+    } else if (v !== undefined && (!best || beats(v, id, best, o.direction))) index.best = { id, metric: o.metric, value: v }
+  }
+  if (recent.length > RECENT_ENDS) recent = recent.slice(-RECENT_ENDS)
+  index.recent = recent
+  if (configChanged || !o) index.best_known = !o
+  if (!o) index.best = null
+  if (!index.best_known) { index.best = scanBest(s); index.best_known = true }
+}
+
 /**
  * Everything an index holds beyond its ref bookkeeping, as plain JSON (every shard read): two indexes of the same
  * operations give the same view however they were built (fsck compares an incremental one with a rebuild).
@@ -420,7 +483,7 @@ export function indexView(index: IndexData): unknown {
   const records = (text: string) => text.split('\n').filter(Boolean).map(l => [l.slice(0, l.indexOf(' ')), JSON.parse(l.slice(l.indexOf(' ') + 1)) as unknown])
   const shards = (m: EntityMap<unknown>) => Object.fromEntries(m.shardKeys().sort().map(s => [s, records(m.shardText(s))]))
   return JSON.parse(JSON.stringify({
-    state: index.state, counts: Object.fromEntries(Object.entries(index.counts).filter(([, n]) => n !== 0)), open: index.open,
+    state: index.state, counts: Object.fromEntries(Object.entries(index.counts).filter(([, n]) => n !== 0)), open: index.open, best: index.best,
     order: live.order.all(), experiments: shards(live.x as EntityMap<unknown>), messages: shards(live.m as EntityMap<unknown>),
     idea_ops: live.ideas.get().ops, config_ops: index.core.config_ops,
   }))

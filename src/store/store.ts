@@ -12,7 +12,7 @@ import { applyOps, checkOp, checkWriterOps, type WriterCursor } from './fold.ts'
 import { IndexMovedError, compareKeys, groupOf, keyOf, type OpKey } from './entities.ts'
 import { emptyState, sortSkipped, type Experiment } from './state.ts'
 import { compareOps, opId, type Draft, type Op } from './op.ts'
-import { IndexFiles, countChange, type IndexData } from './index-file.ts'
+import { IndexFiles, countChange, trackEnds, type IndexData } from './index-file.ts'
 import { JsonLimitError, MAX_JSON_DEPTH, dict, jsonDepth, parseBounded, toDict } from './safe-json.ts'
 import { Tips, type Pick, type RefEntry } from './tips.ts'
 import { lockWrites, tryLockWrites } from './write-lock.ts'
@@ -300,6 +300,7 @@ export class Store {
     }
     if (refold.length) await this.refold(next, refold, groups)
     countChange(next, ids.map(id => ({ id, before: before.get(id)?.status ?? null, after: summary(st.experiments[id])?.status ?? null })))
+    trackEnds(next, ids, before, groups.has('c'))
     const gone: Array<[string, string]> = []
     const added: Array<[string, string]> = []
     for (const id of ids) {
@@ -470,7 +471,7 @@ export function checkDrafts(drafts: Draft[], opts: AppendOptions): void {
 }
 
 const keyOp = (k: [number, string, number]) => ({ lamport: k[0], writer: k[1], seq: k[2] }) as Op
-const summary = (e: Experiment | undefined) => e ? { status: e.status, created_at: e.created_at } : null
+const summary = (e: Experiment | undefined) => e ? { status: e.status, created_at: e.created_at, attempt: e.attempt } : null
 
 function sameRefs(a: Record<string, string>, b: Record<string, string>): boolean {
   const ka = Object.keys(a)

@@ -10,6 +10,7 @@ import { HOOKS } from '../../src/lab/hooks.ts'
 import { WRITER_REF_PATTERNS } from '../../src/store/layout.ts'
 import { Lab } from '../../src/lab/lab.ts'
 import { lookAgain } from '../../src/lab/hook-summary.ts'
+import type { Ended } from '../../src/store/index-file.ts'
 
 interface Run { code: number; out: string; err: string }
 
@@ -315,17 +316,34 @@ t.test('the sh hooks list the refs the store reads, and each reads its own switc
   }
 })
 
-t.test('lookAgain: the first look says nothing; then finished attempts by status, the best, new messages', async t => {
-  const exp = (id: string, status: string, loss?: number, attempt = 1) => ({ id, status, attempt, metrics: loss === undefined ? {} : { loss } })
-  const state = (exps: any[], objective: any = { metric: 'loss', direction: 'minimize' }) =>
-    ({ experiments: Object.fromEntries(exps.map(e => [e.id, e])), ideas: {}, messages: {}, config: { objective }, skipped: [], max_lamport: 0 }) as any
-  const first = lookAgain(state([exp('a', 'succeeded', 0.5)]), null, ['m1'])
-  t.same(first, { line: null, seen: { finished: ['a.1'], best: 'a', messages: ['m1'] } })
-  const s2 = state([exp('a', 'succeeded', 0.5), exp('b', 'failed'), exp('c', 'succeeded', 0.7), exp('d', 'timed_out'), exp('e', 'running')])
+t.test('lookAgain: the first look says nothing; then attempts that ended since, the best, new messages', async t => {
+  const best = (id: string, value: number) => ({ id, metric: 'loss', value })
+  const first = lookAgain({ ended: 1, recent: [[1, 'a', 1, 'succeeded']], best: best('a', 0.5) }, null, ['m1'])
+  t.same(first, { line: null, seen: { ended: 1, best: 'a', messages: ['m1'] } })
+  const recent: Ended[] = [[1, 'a', 1, 'succeeded'], [2, 'b', 1, 'failed'], [3, 'c', 1, 'succeeded'], [4, 'd', 1, 'timed_out']]
+  const s2 = { ended: 4, recent, best: best('a', 0.5) }
   t.equal(lookAgain(s2, first.seen, ['m1']).line, '3 experiments finished (1 succeeded, 1 failed, 1 timed out); best loss 0.5 (a)')
-  const s3 = state([exp('a', 'queued', undefined, 2), exp('c', 'succeeded', 0.7)])
+  const s3 = { ended: 4, recent, best: best('c', 0.7) } // a was retried: the best gives way
   const again = lookAgain(s3, lookAgain(s2, first.seen, ['m1']).seen, ['m1', 'm2', 'm3'])
   t.equal(again.line, 'new best loss 0.7 (c); 2 new messages for you (\'git lab msg list --unread\')', 'a retried best gives way')
   t.equal(lookAgain(s3, again.seen, ['m3']).line, null, 'read messages are no news')
-  t.equal(lookAgain(state([exp('a', 'succeeded', 0.5)], null), { finished: [], best: null, messages: [] }, []).line, 'experiment a succeeded', 'no objective: no best')
+  t.equal(lookAgain({ ended: 5, recent: [...recent, [5, 'a', 2, 'succeeded']], best: null }, { ended: 4, best: null, messages: [] }, []).line,
+    'experiment a succeeded', 'no objective: no best')
+  t.equal(lookAgain({ ended: 5, recent: [[5, 'c', 1, 'failed'], [6, 'c', 1, 'failed']].slice(0, 1) as Ended[], best: null }, { ended: 1, best: null, messages: [] }, []).line,
+    '4 experiments finished', 'more ended than the feed keeps: how many')
+})
+
+t.test('the index keeps the ended attempts\' feed and the best without reading every experiment', async t => {
+  const r = makeRepo(t)
+  await labJson(r, ['init', '--objective', 'loss', '--minimize'])
+  const run = async (loss: number) => labJson(r, ['run', '-m', `l${loss}`, '--run', `echo '{"loss": ${loss}}'`])
+  const a = await run(0.5)
+  const b = await run(0.3)
+  await run(0.9)
+  const index = () => JSON.parse(readFileSync(path.join(r.dir, '.git/lab/index.json'), 'utf8'))
+  t.equal(index().ended, 3)
+  t.same(index().best, { id: b.id, metric: 'loss', value: 0.3 })
+  await labJson(r, ['retry', b.id]) // the best is queued again: the next best, found by a rescan
+  t.same(index().best, { id: a.id, metric: 'loss', value: 0.5 })
+  t.equal((await labJson(r, ['fsck'])).index_consistent, true)
 })

@@ -4,6 +4,7 @@ import t from 'tap'
 import { existsSync, readFileSync, readdirSync, utimesSync, writeFileSync, appendFileSync } from 'node:fs'
 import path from 'node:path'
 import { Lab } from '../../src/lab/lab.ts'
+import { INDEX_VERSION } from '../../src/store/index-file.ts'
 import { lab, labJson, labProcess, makeRepo, remoteAndOrigin, type TestRepo } from '../helpers.ts'
 
 const indexOf = (r: TestRepo) => JSON.parse(readFileSync(path.join(r.dir, '.git/lab/index.json'), 'utf8'))
@@ -165,10 +166,10 @@ t.test('an index of an older version is rebuilt, and its files go', async t => {
   await labJson(r, ['init'])
   const [id] = await submitted(r, 1)
   const file = path.join(r.dir, '.git/lab/index.json')
-  writeFileSync(file, JSON.stringify({ ...indexOf(r), version: 6, gen: undefined }))
+  writeFileSync(file, JSON.stringify({ ...indexOf(r), version: INDEX_VERSION - 1, gen: undefined }))
   writeFileSync(path.join(r.dir, '.git/lab/state-abcdefabcdef.json'), '{}')
   t.equal((await labJson(r, ['show', id])).id, id)
   await labJson(r, ['note', id, 'x'])
-  t.equal(indexOf(r).version, 7)
+  t.equal(indexOf(r).version, INDEX_VERSION)
   t.notOk(existsSync(path.join(r.dir, '.git/lab/state-abcdefabcdef.json')))
 })

@@ -11,8 +11,10 @@ export async function run(ctx: Ctx, _args: string[], o: Record<string, unknown>)
     const s = await status(lab)
     // status() has just refreshed the index: count from it rather than listing the refs again.
     const index = lab.store.current ?? await lab.index()
-    const open = index.open.map(id => index.state.experiments[id]).filter(e => !!e)
-    return { ...s, untrusted_queued: untrustedQueued(labTrust(lab), open) }
+    const trust = labTrust(lab)
+    // (only with lab.trust set are the queued experiments read: their writers and authors decide)
+    const open = trust.restricted ? index.open.map(id => index.state.experiments[id]).filter(e => !!e) : []
+    return { ...s, untrusted_queued: untrustedQueued(trust, open) }
   })
   if (o.json) return json(ctx.io, s)
   const counts = Object.entries(s.counts).filter(([, n]) => n > 0).map(([k, n]) => `${n} ${k}`).join(', ')
