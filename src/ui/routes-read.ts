@@ -89,7 +89,7 @@ export function readRoutes(app: Hono, view: LabView) {
       q: q.q ?? '', sort: q.sort || null, desc: q.desc === '1' || q.desc === 'true',
       offset: intParam('offset', q.offset, 0, 1e9), limit: intParam('limit', q.limit, 0, 1000),
     })
-    return c.json({ version: view.version, total: page.total, offset: page.offset, best: page.best, objective: view.state.config.objective, rows: page.rows.map(experimentJson) })
+    return c.json({ version: view.version, total: page.total, offset: page.offset, best: page.best, objective: view.state.config.objective, columns: view.columns(), rows: page.rows.map(experimentJson) })
   })
 
   app.get('/api/experiments/:id', c => {
