@@ -8,15 +8,28 @@ import { runsDir } from '../lab/journal.ts'
 
 export interface Watcher { close(): void }
 
-/** debounceMs: changes within this window make one refresh (a write moves several files). */
-export function watchLab(view: LabView, debounceMs = 40): Watcher {
+/**
+ * debounceMs: changes within this window make one refresh (a write moves several files). A refresh that fails (a
+ * record read while another process writes it) is tried again shortly; and every `checkMs` the refs are compared
+ * once more (one for-each-ref; nothing is read unless a tip moved), in case an event was missed.
+ */
+export function watchLab(view: LabView, debounceMs = 40, checkMs = 5000): Watcher {
   const repo = view.lab.repo
   const watchers: FSWatcher[] = []
   let timer: NodeJS.Timeout | null = null
-  const refresh = () => {
+  let failures = 0
+  const refresh = (delay = debounceMs) => {
     if (timer) return
-    timer = setTimeout(() => { timer = null; view.refresh().catch(err => view.emit('error', err)) }, debounceMs)
+    timer = setTimeout(() => {
+      timer = null
+      view.refresh().then(() => { failures = 0 }, err => {
+        if (++failures === 3) view.emit('error', err)
+        refresh(Math.min(2000, 100 * failures))
+      })
+    }, delay)
   }
+  const check = setInterval(() => refresh(0), checkMs)
+  check.unref()
   const journals = new Map<string, NodeJS.Timeout>()
   const journal = (id: string) => {
     if (journals.has(id)) return
@@ -46,6 +59,7 @@ export function watchLab(view: LabView, debounceMs = 40): Watcher {
   return {
     close() {
       for (const w of watchers) w.close()
+      clearInterval(check)
       if (timer) clearTimeout(timer)
       for (const t of journals.values()) clearTimeout(t)
     },

@@ -58,7 +58,7 @@ export function Chart({ ids, metric, x, log, smooth, height = 260 }: ChartProps)
       width: el.clientWidth || 600, height,
       scales: { x: { time: x === 'time' }, y: log ? { distr: 3 } : {} },
       series,
-      axes: [{}, { size: 60 }],
+      axes: [{}, { size: 72 }],
       legend: { live: true },
       cursor: { drag: { x: true, y: false } },
       hooks: {
