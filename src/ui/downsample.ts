@@ -95,3 +95,21 @@ export function ascending(x: number[], y: number[]): { x: number[]; y: number[] 
   const idx = x.map((_, i) => i).sort((a, b) => x[a] - x[b] || a - b)
   return { x: idx.map(i => x[i]), y: idx.map(i => y[i]) }
 }
+
+/** Indices of at most ~2 * buckets points keeping each bucket's min and max (by index order): one run's static copy. */
+export function keepIndices(values: ArrayLike<number>, buckets: number): number[] {
+  const n = values.length
+  if (n <= buckets * 2) return Array.from({ length: n }, (_, i) => i)
+  const out: number[] = []
+  const w = n / buckets
+  for (let b = 0; b < buckets; b++) {
+    const lo = Math.floor(b * w)
+    const hi = Math.min(n, Math.floor((b + 1) * w))
+    let min = lo
+    let max = lo
+    for (let i = lo + 1; i < hi; i++) { if (values[i] < values[min]) min = i; if (values[i] > values[max]) max = i }
+    out.push(Math.min(min, max))
+    if (max !== min) out.push(Math.max(min, max))
+  }
+  return out
+}

@@ -49,7 +49,7 @@ export async function exportGet(path: string): Promise<unknown> {
     const offset = Number(q.offset ?? 0)
     const ids = rows.slice(offset, offset + Number(q.limit ?? 100)).map((e: any) => e.id)
     const byId = new Map(d.experiments.map((e: any) => [e.id, e]))
-    return { version: 0, total: rows.length, offset, best: bestOf(rows, d.status.objective), objective: d.status.objective, rows: ids.map((id: string) => byId.get(id)) }
+    return { version: 0, total: rows.length, offset, best: bestOf(rows, d.status.objective), objective: d.status.objective, columns: d.status.columns, rows: ids.map((id: string) => byId.get(id)) }
   }
   if (seg[0] === 'experiments' && seg[2] === 'diff') return (await detail(seg[1])).diff
   if (seg[0] === 'experiments' && seg[2] === 'metrics') {
