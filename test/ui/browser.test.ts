@@ -1,14 +1,14 @@
 // `git lab ui` in a real Chromium: each view renders with data (charts and the DAG checked by their pixels),
-// filters and sorting, a hostile note shown as text, the token enforced, and changes from other processes shown
-// live without a reload. Screenshots of each view land in .tap/screenshots.
+// filters and sorting, a hostile note shown as text, the token enforced. Screenshots land in .tap/screenshots.
+// (live.test.ts: changes from other processes; scale.test.ts: 10,000 experiments)
 import t from 'tap'
-import { makeRepo, lab, labJson, labProcess, labStart, waitFor } from '../helpers.ts'
+import { makeRepo, lab, labJson, waitFor } from '../helpers.ts'
 import { runJob } from './helpers.ts'
 import { hasChromium, launch, startUi, colouredPixels, shot } from './browser.ts'
 
 if (!hasChromium) t.fail('chromium is not installed at /usr/bin/chromium (.ci/run installs it)')
 
-t.test('every view renders with data; filter, sort, charts, DAG, hostile text, token, live updates', { skip: !hasChromium }, async t => {
+t.test('every view renders with data; filter, sort, charts, DAG, hostile text, token', { skip: !hasChromium }, async t => {
   const r = makeRepo(t)
   await lab(r, ['init', '--objective', 'loss', '--minimize'])
   const root = (await lab(r, ['idea', 'new', 'baseline'])).out.trim()
@@ -86,38 +86,6 @@ t.test('every view renders with data; filter, sort, charts, DAG, hostile text, t
   t.same((await labJson(r, ['show', a])).notes.map((n: any) => n.text), [hostile, 'looks good'])
   await shot(page, 'experiment')
 
-  // Live: a submit from another terminal shows in the open table without reload
-  await page.goto(`${ui.base}#/experiments`)
-  await page.locator('.row[data-id]').first().waitFor()
-  const s = await labProcess(r, ['submit', '-m', 'submitted elsewhere', '--run', 'true'])
-  t.equal(s.code, 0)
-  await page.locator('.row', { hasText: 'submitted elsewhere' }).waitFor({ timeout: 15_000 }).catch(e => { throw new Error(`${e.message}\nui stderr: ${ui.output().err}`) })
-
-  // Live: a job running in another process: its status and its output as they come
-  const job = labStart(r, ['run', '-m', 'live job', '--run', 'echo first; sleep 2; echo "\\033[31msecond\\033[0m"; sleep 60'])
-  t.teardown(() => { job.child.kill('SIGKILL') })
-  const running = await waitFor('the job running', async () => (await labJson(r, ['log', '--status', 'running']))[0]?.id, 30_000)
-  await page.locator('.row', { hasText: 'live job' }).locator('.status', { hasText: 'running' }).waitFor({ timeout: 15_000 })
-  await page.goto(`${ui.base}#/experiment/${running}`)
-  await page.locator('.output', { hasText: 'first' }).waitFor({ timeout: 15_000 })
-  await page.locator('.output .fg1', { hasText: 'second' }).waitFor({ timeout: 15_000 })
-  await shot(page, 'experiment-live')
-  // Cancel from the page: a write through the lab, seen by the CLI
-  page.removeAllListeners('dialog')
-  page.once('dialog', d => void d.accept('stopped from the page'))
-  await page.locator('button', { hasText: 'Cancel' }).click()
-  await waitFor('cancelled', async () => (await labJson(r, ['show', running])).status === 'cancelled', 30_000)
-  t.equal((await labJson(r, ['show', running])).reason, 'stopped from the page')
-
-  // Queue and messages views
-  await labProcess(r, ['msg', 'send', '--to', 'all', 'hello <b>team</b>'])
-  await page.goto(`${ui.base}#/messages`)
-  await page.locator('.message .pre', { hasText: 'hello <b>team</b>' }).waitFor()
-  await shot(page, 'messages')
-  await page.goto(`${ui.base}#/queue`)
-  await page.locator('h2', { hasText: 'Queued' }).waitFor()
-  t.match(await page.locator('.queue').textContent(), /submitted elsewhere/)
-  await shot(page, 'queue')
   t.same(errors, [], 'no page errors, no dialogs opened by content')
 })
 

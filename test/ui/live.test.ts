@@ -1,0 +1,52 @@
+// `git lab ui` live in a real Chromium: a submit and a running job in other processes show without a reload; a
+// cancel from the page reaches the CLI; messages and the queue as they change.
+import t from 'tap'
+import { makeRepo, lab, labJson, labProcess, labStart, waitFor } from '../helpers.ts'
+import { hasChromium, launch, startUi, shot } from './browser.ts'
+
+t.test('changes from other processes show live', { skip: !hasChromium }, async t => {
+  const r = makeRepo(t)
+  await lab(r, ['init'])
+  await lab(r, ['submit', '-m', 'first', '--run', 'true'])
+  const ui = await startUi(t, r)
+  const browser = await launch(t)
+  const page = await browser.newPage({ viewport: { width: 1400, height: 850 } })
+  const errors: string[] = []
+  page.on('pageerror', e => errors.push(e.message))
+  await page.goto(ui.url)
+  await page.locator('.row[data-id]').first().waitFor()
+
+  // Live: a submit from another terminal shows in the open table without reload
+  await page.goto(`${ui.base}#/experiments`)
+  await page.locator('.row[data-id]').first().waitFor()
+  const s = await labProcess(r, ['submit', '-m', 'submitted elsewhere', '--run', 'true'])
+  t.equal(s.code, 0)
+  await page.locator('.row', { hasText: 'submitted elsewhere' }).waitFor({ timeout: 15_000 }).catch(e => { throw new Error(`${e.message}\nui stderr: ${ui.output().err}`) })
+
+  // Live: a job running in another process: its status and its output as they come
+  const job = labStart(r, ['run', '-m', 'live job', '--run', 'echo first; sleep 2; echo "\\033[31msecond\\033[0m"; sleep 60'])
+  t.teardown(() => { job.child.kill('SIGKILL') })
+  const running = await waitFor('the job running', async () => (await labJson(r, ['log', '--status', 'running']))[0]?.id, 30_000)
+  await page.locator('.row', { hasText: 'live job' }).locator('.status', { hasText: 'running' }).waitFor({ timeout: 15_000 })
+  await page.goto(`${ui.base}#/experiment/${running}`)
+  await page.locator('.output', { hasText: 'first' }).waitFor({ timeout: 15_000 })
+  await page.locator('.output .fg1', { hasText: 'second' }).waitFor({ timeout: 15_000 })
+  await shot(page, 'experiment-live')
+  // Cancel from the page: a write through the lab, seen by the CLI
+  page.removeAllListeners('dialog')
+  page.once('dialog', d => void d.accept('stopped from the page'))
+  await page.locator('button', { hasText: 'Cancel' }).click()
+  await waitFor('cancelled', async () => (await labJson(r, ['show', running])).status === 'cancelled', 30_000)
+  t.equal((await labJson(r, ['show', running])).reason, 'stopped from the page')
+
+  // Queue and messages views
+  await labProcess(r, ['msg', 'send', '--to', 'all', 'hello <b>team</b>'])
+  await page.goto(`${ui.base}#/messages`)
+  await page.locator('.message .pre', { hasText: 'hello <b>team</b>' }).waitFor()
+  await shot(page, 'messages')
+  await page.goto(`${ui.base}#/queue`)
+  await page.locator('h2', { hasText: 'Queued' }).waitFor()
+  t.match(await page.locator('.queue').textContent(), /submitted elsewhere/)
+  await shot(page, 'queue')
+  t.same(errors, [])
+})
