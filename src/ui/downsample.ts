@@ -40,17 +40,23 @@ export function align(runs: RunPoints[], px: number, from = NaN, to = NaN): Alig
   const ys = runs.map((r, k) => {
     const out: Array<number | null> = new Array(buckets * 2).fill(null)
     const [lo, hi] = ranges[k]
+    // Each bucket's end found by binary search, then one tight pass over its values (no division per point).
     let i = lo
     while (i < hi) {
       const b = Math.min(buckets - 1, Math.floor((r.x[i] - xmin) / w))
+      const end = b === buckets - 1 ? hi : Math.min(hi, lowerBound(r.x, xmin + (b + 1) * w, i + 1))
+      const y = r.y
       let min = i
       let max = i
-      for (i++; i < hi && Math.min(buckets - 1, Math.floor((r.x[i] - xmin) / w)) === b; i++) {
-        if (r.y[i] < r.y[min]) min = i
-        if (r.y[i] > r.y[max]) max = i
+      let vmin = y[i]
+      let vmax = vmin
+      for (let j = i + 1; j < end; j++) {
+        const v = y[j]
+        if (v < vmin) { vmin = v; min = j } else if (v > vmax) { vmax = v; max = j }
       }
-      out[2 * b] = round(r.y[Math.min(min, max)])
-      out[2 * b + 1] = round(r.y[Math.max(min, max)])
+      out[2 * b] = round(min <= max ? vmin : vmax)
+      out[2 * b + 1] = round(min <= max ? vmax : vmin)
+      i = Math.max(end, i + 1)
     }
     return out
   })
@@ -73,8 +79,8 @@ function exact(runs: RunPoints[], ranges: number[][], points: number): Aligned {
 /** Six significant digits: what a chart and its hover can show, at half the bytes of a full double. */
 const round = (v: number) => Number(v.toPrecision(6))
 
-function lowerBound(xs: ArrayLike<number>, v: number): number {
-  let a = 0
+function lowerBound(xs: ArrayLike<number>, v: number, from = 0): number {
+  let a = from
   let b = xs.length
   while (a < b) { const m = (a + b) >> 1; if (xs[m] < v) a = m + 1; else b = m }
   return a
