@@ -53,7 +53,6 @@ export function Chart({ ids, metric, x, log, smooth, height = 260 }: ChartProps)
         series.push({ label: id.slice(0, 8), stroke: c, width: 1.5, spanGaps: true, points: { show: false } })
       } else series.push({ label: id.slice(0, 8), stroke: c, width: 1.5, spanGaps: true, points: { show: false } })
     })
-    let ours = false
     const opts: uPlot.Options = {
       width: el.clientWidth || 600, height,
       scales: { x: { time: x === 'time' }, y: log ? { distr: 3 } : {} },
@@ -68,12 +67,10 @@ export function Chart({ ids, metric, x, log, smooth, height = 260 }: ChartProps)
           const max = u.posToVal(u.select.left + u.select.width, 'x')
           zoom.current = [min, max]
           u.setSelect({ left: 0, top: 0, width: 0, height: 0 }, false)
-          ours = true
-          void load(true).finally(() => { ours = false })
+          void load(true)
         }],
       },
     }
-    void ours
     const p = new uPlot(opts, [[], ...series.slice(1).map(() => [])] as any, el)
     plot.current = p
     const dbl = () => { zoom.current = null; void load(true) }
