@@ -39,6 +39,20 @@ t.test('changes from other processes show live', { skip: !hasChromium }, async t
   await waitFor('cancelled', async () => (await labJson(r, ['show', running])).status === 'cancelled', 30_000)
   t.equal((await labJson(r, ['show', running])).reason, 'stopped from the page')
 
+  // A chart of a running job extends as the job reports, without reload
+  const metrics = labStart(r, ['run', '-m', 'reporting job', '--run', 'i=1; while [ $i -le 400 ]; do echo "{\\"step\\": $i, \\"loss\\": $((1000 / i))}" >> "$LAB_METRICS"; i=$((i+1)); sleep 0.05; done'])
+  t.teardown(() => { metrics.child.kill('SIGKILL') })
+  const reporting = await waitFor('the reporting job running', async () => (await labJson(r, ['log', '--status', 'running'])).find((e: any) => e.message === 'reporting job')?.id, 30_000)
+  await page.goto(`${ui.base}#/charts?ids=${reporting}&m=loss`)
+  const points = async () => Number(/([\d,]+) points/.exec((await page.locator('.chart-head').first().textContent()) ?? '')?.[1].replace(/,/g, '') ?? 0)
+  const first = await waitFor('some points charted', points, 30_000)
+  await waitFor('more points charted', async () => (await points()) > first + 20, 30_000)
+  t.ok((await points()) > first, `the chart extended past ${first} points`)
+  // and its x axis with it (uPlot draws its ticks on the canvas: the range shown is on the element)
+  const xMax = async () => Number(await page.locator('.chart-box').first().getAttribute('data-x-max'))
+  await waitFor('the x axis extended', async () => (await xMax()) >= (await points()) - 10 && (await points()) > first + 20, 30_000)
+  await shot(page, 'chart-live')
+
   // Queue and messages views
   await labProcess(r, ['msg', 'send', '--to', 'all', 'hello <b>team</b>'])
   await page.goto(`${ui.base}#/messages`)

@@ -37,8 +37,11 @@ export function Chart({ ids, metric, x, log, smooth, height = 260 }: ChartProps)
     }
     const p = plot.current
     if (!p) return
-    p.setData(data, resetScale && !z)
+    // Not zoomed: the scales follow the data (a live run extends them); zoomed: the window stays where it is.
+    p.setData(data, !z)
     if (z && resetScale) p.setScale('x', { min: z[0], max: z[1] })
+    // the x range shown, for a reader of the page (tests check that a live run extends it)
+    el.dataset.xMax = String(p.scales.x.max ?? '')
   }
 
   // (Re)create the plot when what it shows changes; data comes by setData.
@@ -81,6 +84,15 @@ export function Chart({ ids, metric, x, log, smooth, height = 260 }: ChartProps)
     return () => { ro.disconnect(); el.removeEventListener('dblclick', dbl); p.destroy(); plot.current = null }
   }, [ids.join(','), metric, x, log, smooth, height])
 
+  /** Moves the zoomed window by a fraction of its width; the new range is fetched at full detail. */
+  const pan = (by: number) => {
+    const z = zoom.current
+    if (!z) return
+    const d = (z[1] - z[0]) * by
+    zoom.current = [z[0] + d, z[1] + d]
+    void load(true)
+  }
+
   // Live: a run of this chart reported (its journal grew here, or its record moved): refetch, keeping the zoom.
   useEffect(() => subscribe({
     state: () => { void load(false) },
@@ -89,7 +101,9 @@ export function Chart({ ids, metric, x, log, smooth, height = 260 }: ChartProps)
 
   return (
     <div class="chart">
-      <div class="chart-head"><b>{metric}</b> <span class="muted">{info}{zoom.current ? ' · zoomed (double-click to reset)' : ''}</span>{error ? <span class="error"> {error}</span> : null}</div>
+      <div class="chart-head"><b>{metric}</b> <span class="muted">{info}{zoom.current ? ' · zoomed (double-click to reset)' : ' · drag to zoom'}</span>
+        {zoom.current ? <span class="pan"> <button title="pan left" onClick={() => pan(-0.5)}>◀</button><button title="pan right" onClick={() => pan(0.5)}>▶</button></span> : null}
+        {error ? <span class="error"> {error}</span> : null}</div>
       <div ref={box} class="chart-box" data-metric={metric} />
     </div>
   )
