@@ -1,7 +1,7 @@
 // The `git lab ui` JSON API through app.request, on real labs made by the CLI: shapes shared with --json, listing,
 // charts, logs, writes, and the security rules (Host, token, JSON-only writes).
 import t from 'tap'
-import { makeRepo, lab, labJson, labProcess, waitFor } from '../helpers.ts'
+import { makeRepo, lab, labJson, labProcess, labStart, waitFor } from '../helpers.ts'
 import { openApp, runJob, TOKEN, PORT } from './helpers.ts'
 
 t.test('list, show, chart and log answer with the CLI --json shapes', async t => {
@@ -160,4 +160,32 @@ t.test('the view follows the refs: a submit from another process moves it and em
   // (the watcher's refresh, not a request: nothing here asks the view to refresh)
   t.equal(await waitFor('the state event', () => moved, 10_000), 1)
   t.equal((await a.json('/api/experiments')).rows[0].message, 'from elsewhere')
+})
+
+t.test('git lab ui: bad options are one clear line and exit 2; it serves what it prints until interrupted', async t => {
+  const r = makeRepo(t)
+  await lab(r, ['init'])
+  for (const [args, msg] of [
+    [['ui', '--port', 'abc'], /--port expects an integer/],
+    [['ui', '--port', '70000'], /--port must be from 0 to 65535/],
+    [['ui', '--no-token', '--host', '0.0.0.0'], /--no-token is only allowed on a loopback address/],
+    [['ui', '--host', 'a b'], /is not an address/],
+  ] as Array<[string[], RegExp]>) {
+    const res = await lab(r, args)
+    t.equal(res.code, 2, args.join(' '))
+    t.match(res.err, msg)
+    t.equal(res.err.trim().split('\n').length, 1, 'one line')
+  }
+  const u = makeRepo(t)
+  t.equal((await lab(u, ['ui'])).code, 1, 'a repository without a lab: run git lab init')
+  const p = labStart(r, ['ui', '--port', '0'])
+  const url = await waitFor('the URL', () => /git lab ui: (http:\/\/127\.0\.0\.1:\d+\/\?token=[\w-]{32})/.exec(p.output().out)?.[1], 30_000)
+  const res = await fetch(url.replace(/\?.*/, 'api/experiments'))
+  t.equal(res.status, 200)
+  t.same((await res.json()).total, 0)
+  const busy = await labProcess(r, ['ui', '--port', new URL(url).port])
+  t.equal(busy.code, 2)
+  t.match(busy.err, /port \d+ is in use/)
+  p.child.kill('SIGINT')
+  t.equal((await p.result).code, 0, 'Ctrl-C: a clean exit')
 })

@@ -4,7 +4,7 @@ import t from 'tap'
 import { randomBytes } from 'node:crypto'
 import { makeRepo, lab } from '../helpers.ts'
 import { Lab } from '../../src/lab/lab.ts'
-import { hasChromium, launch, startUi, shot } from './browser.ts'
+import { hasChromium, launch, startUi, shot, colouredPixels } from './browser.ts'
 
 const COUNT = 10_000
 
@@ -66,4 +66,34 @@ t.test('10,000 experiments: the table opens, scrolls to the end, sorts and filte
   const n = Number((await page.locator('.count').textContent())!.replace(/\D/g, ''))
   // j % 3 == 0 and (j % 9) in {0, 1}: j % 9 == 0 only (j % 9 == 1 is never a multiple of 3)
   t.equal(n, Math.ceil(COUNT / 9))
+})
+
+t.test('500 ideas: the DAG lays out in layers and draws', { skip: !hasChromium }, async t => {
+  const r = makeRepo(t)
+  await lab(r, ['init'])
+  const l = await Lab.open({ cwd: r.dir, env: r.env })
+  const ids = Array.from({ length: 500 }, () => randomBytes(6).toString('hex'))
+  try {
+    // a tree three wide, plus a second parent every 7th idea (a DAG, not a tree); parents written first
+    await l.write(ids.map((id, i) => ({
+      type: 'idea.create', entity: id,
+      payload: { text: `idea ${i}: ${['wider', 'deeper', 'rope', 'lr warmup', 'dropout'][i % 5]}`, tags: [], parents: i ? [...new Set([ids[Math.floor((i - 1) / 3)], ...(i % 7 === 0 && i > 10 ? [ids[i - 5]] : [])])] : [] },
+    })), '500 ideas')
+  } finally { l.close() }
+  const ui = await startUi(t, r)
+  const browser = await launch(t)
+  const page = await browser.newPage({ viewport: { width: 1400, height: 850 } })
+  const errors: string[] = []
+  page.on('pageerror', e => errors.push(e.message))
+  await page.goto(ui.url)
+  await page.goto(`${ui.base}#/ideas`)
+  await page.locator('.muted', { hasText: '500 ideas' }).waitFor({ timeout: 30_000 })
+  await page.waitForFunction(() => document.querySelectorAll('.dag canvas').length > 0)
+  await page.waitForTimeout(500)
+  t.ok((await colouredPixels(page, '.dag')) > 2000, 'nodes drawn')
+  await shot(page, 'ideas-500')
+  // a deep link opens one idea's panel
+  await page.goto(`${ui.base}#/ideas/${ids[499]}`)
+  await page.locator('.panel h2', { hasText: 'idea 499' }).waitFor()
+  t.same(errors, [])
 })

@@ -5,9 +5,14 @@
 export interface DagNode { id: string; parents: string[] }
 export interface Placed { id: string; layer: number; order: number; x: number; y: number }
 
-export function layered(nodes: DagNode[], o: { dx?: number; dy?: number } = {}): Map<string, Placed> {
+/**
+ * maxPerRow: a layer wider than this wraps onto several rows (stacked a little closer than layers), so a lab of 500
+ * ideas is a tall page to pan down, not a line 40,000 px wide; default ~1.5 sqrt(n), at least 8.
+ */
+export function layered(nodes: DagNode[], o: { dx?: number; dy?: number; maxPerRow?: number } = {}): Map<string, Placed> {
   const dx = o.dx ?? 180
   const dy = o.dy ?? 110
+  const perRow = o.maxPerRow ?? Math.max(8, Math.ceil(1.5 * Math.sqrt(nodes.length)))
   const byId = new Map(nodes.map(n => [n.id, n]))
   const layer = new Map<string, number>()
   const depth = (id: string, seen: Set<string>): number => {
@@ -38,11 +43,17 @@ export function layered(nodes: DagNode[], o: { dx?: number; dy?: number } = {}):
       l.forEach((id, i) => pos.set(id, i))
     }
   }
-  const widest = Math.max(1, ...layers.map(l => l?.length ?? 0))
+  const widest = Math.min(perRow, Math.max(1, ...layers.map(l => l?.length ?? 0)))
   const out = new Map<string, Placed>()
-  layers.forEach((l, li) => (l ?? []).forEach((id, i) => {
-    // each layer centred under the widest one
-    out.set(id, { id, layer: li, order: i, x: (i - (l.length - 1) / 2) * dx + ((widest - 1) / 2) * dx, y: li * dy })
-  }))
+  let y = 0
+  layers.forEach((l, li) => {
+    const rows = Math.ceil((l?.length ?? 0) / perRow)
+    for (let r = 0; r < rows; r++) {
+      const row = l.slice(r * perRow, (r + 1) * perRow)
+      // each row centred under the widest one
+      row.forEach((id, i) => out.set(id, { id, layer: li, order: r * perRow + i, x: (i - (row.length - 1) / 2) * dx + ((widest - 1) / 2) * dx, y }))
+      y += r < rows - 1 ? dy * 0.6 : dy
+    }
+  })
   return out
 }

@@ -13,6 +13,16 @@ const label = (i: any) => {
   return `${text}\n${i.experiments} exp${best}`
 }
 
+/** The whole graph when it fits at a readable zoom; else the roots at a readable zoom (drag to pan, wheel to zoom). */
+function fitReadable(c: cytoscape.Core) {
+  c.fit(undefined, 30)
+  if (c.zoom() >= 0.6) return
+  const top = c.nodes().filter(n => n.position('y') === Math.min(...c.nodes().map(m => m.position('y'))))
+  c.zoom(0.75)
+  c.center(top)
+  c.panBy({ x: 0, y: -(c.height() / 2) + 60 })
+}
+
 export function IdeaDag({ route }: { route: Route }) {
   const version = useVersion()
   const { data, error } = useGet('/api/ideas', [version])
@@ -40,13 +50,13 @@ export function IdeaDag({ route }: { route: Route }) {
     const c = cytoscape({
       container: box.current, elements, layout: { name: 'preset' }, wheelSensitivity: 0.3, minZoom: 0.05, maxZoom: 3,
       style: [
-        { selector: 'node', style: { shape: 'round-rectangle', width: 160, height: 54, 'background-color': 'data(color)', 'background-opacity': 0.15, 'border-width': 2, 'border-color': 'data(color)', label: 'data(label)', 'text-wrap': 'wrap', 'text-max-width': '150px', 'text-valign': 'center', 'font-size': 11, color: '#1f2328' } },
+        { selector: 'node', style: { 'min-zoomed-font-size': 5, shape: 'round-rectangle', width: 160, height: 54, 'background-color': 'data(color)', 'background-opacity': 0.15, 'border-width': 2, 'border-color': 'data(color)', label: 'data(label)', 'text-wrap': 'wrap', 'text-max-width': '150px', 'text-valign': 'center', 'font-size': 11, color: '#1f2328' } },
         { selector: 'node:selected', style: { 'border-width': 4, 'background-opacity': 0.35 } },
         { selector: 'edge', style: { width: 1.5, 'line-color': '#8c959f', 'target-arrow-color': '#8c959f', 'target-arrow-shape': 'triangle', 'curve-style': 'bezier' } },
       ],
     })
     c.on('tap', 'node', e => go(href('ideas', e.target.id())))
-    c.fit(undefined, 30)
+    fitReadable(c)
     cy.current = c
   }, [data])
   useEffect(() => () => { cy.current?.destroy(); cy.current = null }, [])
@@ -60,6 +70,7 @@ export function IdeaDag({ route }: { route: Route }) {
     <div class="ideas">
       <div class="dag-wrap">
         <div class="toolbar"><NewIdea parent={null} /> <span class="muted">{data ? `${data.ideas.length} ideas` : ''}</span>
+          <button onClick={() => cy.current?.fit(undefined, 30)}>Fit all</button> <button onClick={() => cy.current && fitReadable(cy.current)}>Roots</button>
           <span class="legend">{['open', 'concluded', 'abandoned'].map(s => <span key={s}><i style={{ background: STATUS_COLORS[s] }} /> {s}</span>)}</span></div>
         {error ? <p class="error">{error}</p> : null}
         {data && !data.ideas.length ? <div class="empty">No ideas yet: <code>git lab idea new "..."</code> or the button above.</div> : null}
