@@ -15,11 +15,15 @@ export interface CachedSeries { step: number[]; value: number[]; time: number[];
 
 const MAX_CACHED_POINTS = 30_000_000
 
+const tipsOf = (refs: Record<string, string>) => Object.keys(refs).sort().map(k => `${k} ${refs[k]}`).join('\n')
+
 export class LabView extends EventEmitter {
   state!: State
   version = 0
-  /** the lab's index as last read: a new object whenever the refs moved (the state inside may be folded in place) */
+  /** the lab's index as last read, and the ref tips it was built from: either changing means the lab moved (the
+   *  state inside may be folded in place, so the state object alone does not tell) */
   private index: unknown = null
+  private tips = ''
   private newest: Experiment[] | null = null
   private lists = new Map<string, Experiment[]>()
   private names: { params: string[]; metrics: string[] } | null = null
@@ -34,6 +38,7 @@ export class LabView extends EventEmitter {
     const v = new LabView(lab)
     const ix = await lab.index()
     v.index = ix
+    v.tips = tipsOf(ix.refs)
     v.state = ix.state
     return v
   }
@@ -46,7 +51,8 @@ export class LabView extends EventEmitter {
       do {
         this.again = false
         const ix = await this.lab.index()
-        if (ix !== this.index) { this.index = ix; this.take(ix.state, true); moved = true }
+        const tips = tipsOf(ix.refs)
+        if (ix !== this.index || tips !== this.tips) { this.index = ix; this.tips = tips; this.take(ix.state, true); moved = true }
       } while (this.again)
       return moved
     })().finally(() => { this.refreshing = null })
