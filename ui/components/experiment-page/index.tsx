@@ -30,6 +30,8 @@ export function ExperimentPage({ route }: { route: Route }) {
     ['depends on', e.depends_on.length ? e.depends_on.map((d: string) => <a key={d} href={href('experiment', d)}>{short(d)} </a>) : null],
     ['gpus', e.gpus], ['timeout', e.timeout ? `${e.timeout}s` : null], ['attempt', e.attempt], ['author', e.author], ['writer', e.writer],
     ['runner', e.runner ? `${e.runner.worker} on ${e.runner.host || '?'} (writer ${e.runner.writer})` : null],
+    ['timeline', <span class="timeline">{[['queued', e.created_at], [e.runner ? 'started' : null, e.started_at], [TERMINAL.has(e.status) ? e.status : null, e.finished_at]]
+      .filter(([k, v]) => k && v).map(([k, v], i) => <span key={i}>{i ? ' → ' : ''}<b style={{ color: STATUS_COLORS[k as string] }}>{k}</b> {time(v as string).slice(11)}</span>)}{!TERMINAL.has(e.status) ? <> → <b style={{ color: STATUS_COLORS[e.status] }}>{e.status}</b></> : null}</span>],
     ['created', time(e.created_at)], ['started', time(e.started_at)], ['finished', time(e.finished_at)], ['duration', dur(e)],
     ['exit code', e.exit_code], ['untrusted', e.untrusted_reason],
   ]

@@ -15,7 +15,10 @@ const label = (i: any) => {
 
 /** The whole graph when it fits at a readable zoom; else the roots at a readable zoom (drag to pan, wheel to zoom). */
 function fitReadable(c: cytoscape.Core) {
+  c.resize()
   c.fit(undefined, 30)
+  // a few ideas: their natural size, centred, not blown up to fill the pane
+  if (c.zoom() > 1) { c.zoom(1); c.center() }
   if (c.zoom() >= 0.6) return
   const top = c.nodes().filter(n => n.position('y') === Math.min(...c.nodes().map(m => m.position('y'))))
   c.zoom(0.75)
@@ -60,6 +63,15 @@ export function IdeaDag({ route }: { route: Route }) {
     cy.current = c
   }, [data])
   useEffect(() => () => { cy.current?.destroy(); cy.current = null }, [])
+  // The pane narrows when an idea's panel opens: Cytoscape must be told, and the graph placed again.
+  useEffect(() => {
+    const el = box.current
+    if (!el) return
+    let w = el.clientWidth
+    const ro = new ResizeObserver(() => { if (cy.current && Math.abs(el.clientWidth - w) > 4) { w = el.clientWidth; fitReadable(cy.current) } })
+    ro.observe(el)
+    return () => ro.disconnect()
+  }, [])
   useEffect(() => {
     if (!cy.current || !route.arg) return
     cy.current.$(':selected').unselect()
@@ -70,7 +82,7 @@ export function IdeaDag({ route }: { route: Route }) {
     <div class="ideas">
       <div class="dag-wrap">
         <div class="toolbar"><NewIdea parent={null} /> <span class="muted">{data ? `${data.ideas.length} ideas` : ''}</span>
-          <button onClick={() => cy.current?.fit(undefined, 30)}>Fit all</button> <button onClick={() => cy.current && fitReadable(cy.current)}>Roots</button>
+          <button onClick={() => { cy.current?.fit(undefined, 30) }}>Fit all</button> <button onClick={() => cy.current && fitReadable(cy.current)}>Roots</button>
           <span class="legend">{['open', 'concluded', 'abandoned'].map(s => <span key={s}><i style={{ background: STATUS_COLORS[s] }} /> {s}</span>)}</span></div>
         {error ? <p class="error">{error}</p> : null}
         {data && !data.ideas.length ? <div class="empty">No ideas yet: <code>git lab idea new "..."</code> or the button above.</div> : null}
