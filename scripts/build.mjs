@@ -40,3 +40,21 @@ await build({
 await writeFile(new URL('../dist/package.json', import.meta.url), '{ "type": "commonjs" }\n')
 await chmod(new URL('../dist/git-lab.js', import.meta.url), 0o755)
 await import('./man.mjs') // dist/man/man1/git-lab.1, from the same command table
+// The `git lab ui` client: ui/ bundled with Preact, uPlot and Cytoscape (code and CSS) into dist/ui, minified.
+// Everything it loads comes from the package: it works with no network at all.
+await build({
+  entryPoints: { app: 'ui/main.tsx' },
+  outdir: 'dist/ui',
+  bundle: true,
+  minify: true,
+  format: 'iife',
+  platform: 'browser',
+  target: ['chrome110', 'firefox110', 'safari16'],
+  jsx: 'automatic',
+  jsxImportSource: 'preact',
+  // (src/ui's pure table and downsampling modules are shared with the static export's client)
+  define: { 'process.env.NODE_ENV': '"production"' },
+  legalComments: 'linked',
+  logLevel: 'warning',
+})
+await writeFile(new URL('../dist/ui/index.html', import.meta.url), await readFile(new URL('../ui/index.html', import.meta.url)))

@@ -159,6 +159,12 @@ export function buildCli(ctx: Ctx, done: (p: Promise<number | void>) => void) {
   cli.command('fsck', 'Check every writer\'s log; report what was skipped and why')
     .option('--rebuild', 'Also rebuild the local index from the refs').option('--json', 'JSON output')
     .action(act(() => import('./commands/fsck.ts')))
+  cli.command('ui', 'A local web viewer of the lab: experiments table, metric charts, idea DAG, live (Ctrl-C stops it)')
+    .option('--port <n>', 'Port to listen on (default: any free one)').option('--host <addr>', 'Address to bind (default 127.0.0.1; elsewhere every request needs the token)')
+    .option('--open', 'Open the page in the default browser').option('--no-token', 'No token for writes (loopback only)')
+    .option('--export <dir>', 'Write a static snapshot of the pages and data to DIR (opens without a server)')
+    .example('git lab ui --port 8080').example('git lab ui --export lab-site')
+    .action(act(() => import('./commands/ui.ts')))
   cli.command('hook <name> [...args]', 'Run by the installed git hooks (internal)')
     .action(act(() => import('./commands/hook.ts'), flat))
 
