@@ -25,6 +25,8 @@ export interface QueueOptions {
   skip?: (id: string) => boolean
   /** why this worker must leave an experiment queued (src/lab/trust.ts), or null to run it */
   untrusted?: (e: Experiment) => string | null
+  /** why this worker can never run an experiment (pinned to an SSH host it does not serve), or null */
+  fits?: (e: Experiment) => string | null
 }
 
 export const queueOrder = (a: Experiment, b: Experiment) =>
@@ -56,6 +58,8 @@ export function pickQueued(state: State, o: QueueOptions): QueueVerdict {
     if (failed) { v.cancel.push([e.id, failed]); continue }
     // A dependent of work this worker leaves queued waits for it (another worker may run it) but is not waited for.
     if (blocked.length) { v.waiting ||= !stuck; v.blocked.push([e.id, blocked]); continue }
+    const nofit = o.fits?.(e)
+    if (nofit) { v.unfit.push([e.id, nofit]); continue }
     if (e.gpus > o.totalGpus) { v.unfit.push([e.id, `needs ${e.gpus} GPU${e.gpus === 1 ? '' : 's'}; this host has ${o.totalGpus}: left queued for another worker`]); continue }
     if (e.gpus > o.freeGpus) v.waiting = true
     v.ready.push(e)

@@ -2,7 +2,7 @@
 // records how each ended, and re-attaches to jobs a previous worker left running.
 import { hostname } from 'node:os'
 import type { Lab } from '../lab/lab.ts'
-import { readClaim, type ClaimPosition, type ClaimResult } from '../lab/claims.ts'
+import { readClaim, releaseClaim, type ClaimPosition, type ClaimResult } from '../lab/claims.ts'
 import { cancelExperiment } from '../lab/experiments.ts'
 import { artifactsDraft, record, statusDraft } from '../lab/runs.ts'
 import { sync } from '../lab/sync.ts'
@@ -11,7 +11,7 @@ import { sweepClaims } from '../lab/claim-sweep.ts'
 import { checkTrust, labTrust, untrustedReason, type Trust } from '../lab/trust.ts'
 import type { Draft } from '../store/op.ts'
 import { TERMINAL, type Experiment, type State } from '../store/state.ts'
-import type { Backend, JobPoll, JobSpec } from './backend.ts'
+import type { Backend, JobPoll, JobSpec, Placement } from './backend.ts'
 import { paramEnv, paramsFile } from '../lab/params.ts'
 import { Claimer } from './claimer.ts'
 import { BusyError } from '../errors.ts'
@@ -214,9 +214,9 @@ export class Worker {
 
   /** Claims and starts what fits, in queue order. */
   private async fill(state: State): Promise<QueueVerdict> {
-    const jobs = Math.max(1, this.o.jobs ?? 1)
+    const jobs = Math.max(1, this.o.jobs ?? this.backend.totalSlots ?? 1)
     const verdict = pickQueued(state, {
-      only: this.o.only, freeGpus: this.freeGpus.length, totalGpus: this.totalGpus,
+      only: this.o.only, freeGpus: this.freeGpus.length, totalGpus: this.totalGpus, fits: e => this.fits(e),
       skip: id => this.active.has(id) || this.claimer.recentlyLost(state.experiments[id]), untrusted: e => untrustedReason(this.trust, e),
     })
     for (const [id, reason] of verdict.cancel) {
@@ -241,7 +241,11 @@ export class Worker {
     for (const e of verdict.ready) {
       if (this.active.size >= jobs || this.stopRequested) break
       if (e.gpus > free) continue
-      if (await this.claim(e)) free = this.freeGpus.length
+      const where = this.backend.place
+        ? await this.backend.place(e, this.freeGpus, [...this.active.values()].map(a => a.spec))
+        : { gpus: this.freeGpus.slice(0, e.gpus) }
+      if (!where) { verdict.waiting = true; continue }
+      if (await this.claim(e, where)) free = this.freeGpus.length
     }
     return verdict
   }
@@ -265,11 +269,19 @@ export class Worker {
     else { a.claim = null; this.halt(a, 'lost', r.lost) }
   }
 
-  private async claim(e: Experiment): Promise<boolean> {
+  /** Why the backend can never run an experiment; without a say of its own, experiments pinned to SSH hosts are not its. */
+  private fits(e: Experiment): string | null {
+    if (this.backend.fits) return this.backend.fits(e)
+    if (e.host || e.host_tag) return `pinned to ${e.host ? `host ${e.host}` : `hosts tagged ${e.host_tag}`}: left queued for a worker with --host`
+    return null
+  }
+
+  private async claim(e: Experiment, where: Placement): Promise<boolean> {
     const claim = await this.claimer.claim(e)
     if (!claim) return false
-    const gpus = this.freeGpus.slice(0, e.gpus)
+    const gpus = where.gpus
     const spec: JobSpec = {
+      ...(where.host ? { host: where.host } : {}),
       id: e.id, attempt: e.attempt, commit: e.commit, run: e.run, setup: e.setup, gpus, timeout: e.timeout, keep: !!this.o.keep,
       graceMs: this.o.graceMs ?? 10_000,
       params: paramsFile(e.params),
@@ -284,6 +296,12 @@ export class Worker {
       // Something of this attempt runs here already (its worker was killed before recording it): it is left alone,
       // and the next worker started here re-attaches to it. Nothing is recorded: the attempt did not fail.
       if (err instanceof BusyError) { this.log(`${e.id}: ${err.message}: left alone`); return false }
+      // The host went away between placing and preparing: the attempt is given back, still queued.
+      if ((err as { code?: string }).code === 'Unreachable') {
+        await releaseClaim(this.lab, e.id, e.attempt, claim).catch(() => undefined)
+        this.log(`${e.id}: ${(err as Error).message}: left queued`)
+        return false
+      }
       await record(this.lab, e.id, [statusDraft(e.id, e.attempt, { status: 'claimed', worker: this.name }),
         statusDraft(e.id, e.attempt, { status: 'failed', reason: `could not prepare the run: ${(err as Error).message}` })], 'failed to prepare')
       await this.backend.cleanup(spec).catch(() => undefined)
@@ -297,7 +315,7 @@ export class Worker {
     a.claimedHere = true
     const phase = spec.setup ? 'setting_up' : 'running'
     await this.report(a, [statusDraft(e.id, e.attempt, { status: 'claimed', worker: this.name }), statusDraft(e.id, e.attempt, { status: phase })], phase)
-    this.log(`${e.id}: started (attempt ${e.attempt}${gpus.length ? `, GPUs ${gpus.join(',')}` : ''}): ${e.run}`)
+    this.log(`${e.id}: started (attempt ${e.attempt}${spec.host ? ` on ${spec.host}` : ''}${gpus.length ? `, GPUs ${gpus.join(',')}` : ''}): ${e.run}`)
     return true
   }
 
