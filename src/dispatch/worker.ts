@@ -244,7 +244,8 @@ export class Worker {
       const where = this.backend.place
         ? await this.backend.place(e, this.freeGpus, [...this.active.values()].map(a => a.spec))
         : { gpus: this.freeGpus.slice(0, e.gpus) }
-      if (!where) { verdict.waiting = true; continue }
+      // Nowhere now: a host unreachable, or its slots busy (then jobs run, and the worker goes on anyway).
+      if (!where) continue
       if (await this.claim(e, where)) free = this.freeGpus.length
     }
     return verdict

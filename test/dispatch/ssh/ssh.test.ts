@@ -2,7 +2,8 @@
 // artifacts and exit code reach the refs and another clone; placement by GPUs over two hosts.
 import t from 'tap'
 import path from 'node:path'
-import { existsSync, readdirSync } from 'node:fs'
+import { existsSync, readdirSync, rmSync } from 'node:fs'
+import { execFileSync } from 'node:child_process'
 import { makeRepo, lab, labJson, remoteAndOrigin } from '../../helpers.ts'
 import { fakeHost, HAVE_SSHD } from './sshd.ts'
 
@@ -46,4 +47,85 @@ t.test('a submit runs on a host: output, metrics, artifacts and exit code reach 
   t.match(seen, { status: 'failed', exit_code: 3 })
   t.match((await lab(other, ['logs', id])).out, /line 3/)
   t.match(await labJson(other, ['hosts', '--offline']), [{ name: 'gpu-a', port: h.port }], 'host records travel with sync')
+})
+
+t.test('host keys: an unknown key is refused with its fingerprint until trusted; a changed key is refused loudly', async t => {
+  const r = makeRepo(t)
+  await lab(r, ['init'])
+  const h = await fakeHost(t, { home: r.home, trust: false })
+  await labJson(r, ['host', 'add', 'box', `127.0.0.1:${h.port}`, '--gpus', '0', '--workdir', path.join(h.dir, 'w')])
+  const fp = execFileSync('ssh-keygen', ['-l', '-f', path.join(h.dir, 'host_key.pub')], { encoding: 'utf8' }).split(' ')[1]
+  const check = await lab(r, ['host', 'check', 'box'])
+  t.equal(check.code, 1)
+  t.match(check.out, new RegExp(`FAIL host key +ssh-ed25519 ${fp.replace(/[+/]/g, '\\$&')}: unknown\\n +fix: .*git lab host trust box`))
+  const id = (await labJson(r, ['submit', '-m', 'x', '--run', 'echo hi', '--host', 'box'])).id
+  const w = await lab(r, ['worker', '--once', '--host', 'box'])
+  t.match(w.err, new RegExp(`host key of box .* is not known: ssh-ed25519 ${fp.replace(/[+/]/g, '\\$&')}.*git lab host trust box`))
+  t.equal((await labJson(r, ['show', id])).status, 'queued', 'nothing ran, nothing recorded as failed')
+  t.notOk(existsSync(path.join(h.dir, 'w')), 'nothing was done on the host')
+  t.equal((await lab(r, ['host', 'trust', 'box', '--fingerprint', 'SHA256:nope'])).code, 1, 'a fingerprint that does not match is not trusted')
+  const trusted = await labJson(r, ['host', 'trust', 'box'])
+  t.match(trusted, { fingerprint: fp, added: true })
+  const ok = await labJson(r, ['host', 'check', 'box'])
+  t.match(ok, { ok: true })
+  t.same(ok.steps.map((s: { step: string }) => s.step), ['resolve', 'tcp', 'host key', 'auth', 'git', 'shell', 'workdir', 'disk', 'nvidia-smi'])
+  t.equal((await lab(r, ['worker', '--once', '--host', 'box'])).code, 0)
+  t.equal((await labJson(r, ['show', id])).status, 'succeeded')
+  // The host is "reinstalled": a new host key on the same address.
+  await h.stop()
+  rmSync(path.join(h.dir, 'host_key'))
+  rmSync(path.join(h.dir, 'host_key.pub'))
+  execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-f', path.join(h.dir, 'host_key')])
+  await h.start()
+  const id2 = (await labJson(r, ['submit', '-m', 'y', '--run', 'echo hi', '--host', 'box'])).id
+  const w2 = await lab(r, ['worker', '--once', '--host', 'box'])
+  t.match(w2.err, /THE HOST KEY OF box \(127\.0\.0\.1:\d+\) HAS CHANGED/)
+  t.equal((await labJson(r, ['show', id2])).status, 'queued')
+  const again = await lab(r, ['host', 'trust', 'box'])
+  t.equal(again.code, 1)
+  t.match(again.err, /CHANGED .*not trusted/)
+})
+
+t.test('6 jobs over 2 hosts placed by GPU count; each gets its host\'s GPU indices; bad host input refused', async t => {
+  const r = makeRepo(t)
+  await lab(r, ['init'])
+  const a = await fakeHost(t, { home: r.home, gpus: 2 })
+  const b = await fakeHost(t, { home: r.home, gpus: 1 })
+  await labJson(r, ['host', 'add', 'two', `127.0.0.1:${a.port}`, '--workdir', path.join(a.dir, 'w')])
+  await labJson(r, ['host', 'add', 'one', `127.0.0.1:${b.port}`, '--workdir', path.join(b.dir, 'w'), '--tag', 'small'])
+  const run = 'echo "host=$(basename $(dirname $(dirname $(dirname "$LAB_OUTPUT")))) gpus=$CUDA_VISIBLE_DEVICES"; sleep 1'
+  const ids: string[] = []
+  ids.push((await labJson(r, ['submit', '-m', 'big', '--run', run, '--gpus', '2'])).id)
+  for (let i = 0; i < 4; i++) ids.push((await labJson(r, ['submit', '-m', `j${i}`, '--run', run, '--gpus', '1'])).id)
+  ids.push((await labJson(r, ['submit', '-m', 'tagged', '--run', run, '--host-tag', 'small'])).id)
+  const w = await lab(r, ['worker', '--once', '--host', 'two', '--host', 'one'])
+  t.equal(w.code, 0, w.err)
+  const seen: Record<string, string> = {}
+  for (const id of ids) {
+    const e = await labJson(r, ['show', id])
+    t.equal(e.status, 'succeeded', id)
+    seen[id] = (await lab(r, ['logs', id])).out.trim()
+  }
+  const where = (id: string) => /started \(attempt 1 on (\w+)/.exec(w.err.split('\n').find(l => l.includes(`${id}: started`)) ?? '')?.[1]
+  t.equal(where(ids[0]), 'two', 'a 2-GPU job runs on the host with 2 GPUs')
+  t.equal(seen[ids[0]], 'host=w gpus=0,1')
+  t.equal(where(ids[5]), 'one', '--host-tag pins to the tagged host')
+  for (const id of ids.slice(1, 5)) t.match(seen[id], /^host=w gpus=[01]$/)
+  t.ok(ids.slice(1, 5).some(id => where(id) === 'one') && ids.slice(1, 5).some(id => where(id) === 'two'), 'single-GPU jobs spread over both hosts')
+  for (const [args, msg] of [
+    [['host', 'add', 'x', '127.0.0.1'], /invalid host name "x"/],
+    [['host', 'add', 'good', 'ann@-oProxyCommand=touch'], /invalid host/],
+    [['host', 'add', 'good', 'a b@host'], /invalid host/],
+    [['host', 'add', 'good', 'host:99999'], /invalid host/],
+    [['host', 'add', 'good', 'host', '--gpus', 'many'], /invalid --gpus/],
+    [['host', 'add', 'good', 'host', '--workdir', 'a\nb'], /invalid --workdir/],
+    [['host', 'remove', 'nope'], /unknown host "nope"/],
+    [['submit', '-m', 'x', '--run', 'true', '--host', 'nope'], /unknown host "nope"/],
+    [['worker', '--once', '--host', 'nope'], /unknown host "nope"/],
+  ] as const) {
+    const res = await lab(r, [...args])
+    t.not(res.code, 0, args.join(' '))
+    t.match(res.err, msg)
+    t.equal(res.err.trim().split('\n').length, 1, 'one line')
+  }
 })
