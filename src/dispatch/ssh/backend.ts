@@ -213,7 +213,7 @@ export class SshBackend implements Backend {
       if (!(e instanceof UnreachableError || e instanceof HostKeyError)) throw e
       const since = this.pool.downSince ?? Date.now()
       if (Date.now() - since < this.hostTimeoutMs) throw e
-      return this.markLost(job, created, `host ${this.host.name} unreachable for ${Math.round((Date.now() - since) / 1000)}s: ${e.message}`)
+      return this.markLost(job, created, `host ${this.host.name} unreachable for ${Math.round((Date.now() - since) / 1000)}s: ${(this.pool.lastError ?? e).message}`)
     }
     if (kv.gone) return this.markLost(job, created, `its run folder on ${this.host.name} is gone`)
     this.sizes.set(k, { out: Number(kv.out) || 0, met: Number(kv.met) || 0, at: Date.now() })

@@ -18,6 +18,8 @@ export interface FakeHost {
   hostKey: string
   start(): Promise<void>
   stop(): Promise<void>
+  /** the host goes away: the listener stopped and every connection's sshd process killed */
+  down(): Promise<void>
   /** pids of sshd's per-connection processes (children of the listener) */
   sessionPids(): number[]
   pid(): number | null
@@ -79,6 +81,11 @@ export async function fakeHost(t: Teardown, o: { home: string; gpus?: number; tr
       child = null
       if (!c || c.exitCode !== null) return
       await new Promise<void>(r => { c.on('exit', () => r()); c.kill('SIGTERM') })
+    },
+    async down() {
+      const sessions = h.sessionPids()
+      await h.stop()
+      for (const p of sessions) try { process.kill(p, 'SIGKILL') } catch { /* gone */ }
     },
     pid: () => child?.pid ?? null,
     sessionPids() {
