@@ -265,7 +265,7 @@ export class SshBackend implements Backend {
       } else {
         const sha = (await this.sh(S.SHA256, [`${d}/out/${x.path}`], undefined, 600_000)).stdout.toString('utf8').trim()
         const where = job.keep ? `${d}/out` : await this.keepDir(job)
-        files.push({ path: x.path, size: x.size, data: null, sha256: sha, location: `ssh://${this.host.name}/${where}/${x.path}` })
+        files.push({ path: x.path, size: x.size, data: null, sha256: sha, location: `ssh://${this.host.name}${where}/${x.path}` })
       }
     }
     if (files.some(x => !x.data)) this.keepLarge.add(this.key(job))
@@ -291,6 +291,11 @@ export class SshBackend implements Backend {
     this.lostReason.delete(k)
     this.seen.delete(k)
     this.keepLarge.delete(k)
+  }
+
+  /** A file on the host, streamed (artifacts kept there: git lab artifacts). */
+  fetch(file: string): Promise<AsyncIterable<Buffer>> {
+    return this.pool.stream(shCommand(S.CAT, 'git-lab', [file]))
   }
 
   close(): void { this.pool.close() }

@@ -56,6 +56,22 @@ export class Pool {
     }
   }
 
+  /** Runs a command and hands its stdout over as a stream (a large file); the session is freed when it ends. */
+  async stream(command: string): Promise<AsyncIterable<Buffer>> {
+    const conn = await this.acquire()
+    return new Promise((resolve, reject) => {
+      conn.client.exec(command, (err: Error | undefined, ch: ClientChannel) => {
+        if (err) { this.release(conn); reject(new UnreachableError(`${this.name}: ${err.message}`, 'ssh')); return }
+        let freed = false
+        const free = () => { if (!freed) { freed = true; this.release(conn) } }
+        ch.on('close', free)
+        ch.stderr.resume()
+        ch.end()
+        resolve(ch as unknown as AsyncIterable<Buffer>)
+      })
+    })
+  }
+
   private name = 'host'
 
   private release(conn: Conn): void {

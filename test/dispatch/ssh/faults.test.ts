@@ -1,7 +1,7 @@
 // Faults on SSH hosts, with real sshd processes: connections killed and sshd stopped mid-run (every line kept exactly
 // once), a worker killed with kill -9 and a new one re-attaching, cancel killing the remote tree, a host down at
 // dispatch, a host unreachable past lab.hostTimeout, a host that restarted (boot id changed).
-import t from 'tap'
+import t, { type Test } from 'tap'
 import path from 'node:path'
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { makeRepo, lab, labJson, labStart, waitFor, type TestRepo } from '../../helpers.ts'
@@ -31,7 +31,7 @@ function jobPids(id: string): number[] {
 }
 const killTree = (id: string) => { for (const p of jobPids(id)) try { process.kill(p, 'SIGKILL') } catch { /* gone */ } }
 
-async function setup(t: Parameters<Parameters<typeof t.test>[1]>[0], gpus = 1): Promise<{ r: TestRepo; h: FakeHost }> {
+async function setup(t: Test, gpus = 1): Promise<{ r: TestRepo; h: FakeHost }> {
   const r = makeRepo(t)
   await lab(r, ['init'])
   const h = await fakeHost(t, { home: r.home, gpus })
@@ -39,7 +39,7 @@ async function setup(t: Parameters<Parameters<typeof t.test>[1]>[0], gpus = 1): 
   return { r, h }
 }
 
-async function checkAllLines(t: Parameters<Parameters<typeof t.test>[1]>[0], r: TestRepo, id: string, n: number) {
+async function checkAllLines(t: Test, r: TestRepo, id: string, n: number) {
   const out = (await lab(r, ['logs', id])).out
   t.same(out.trim().split('\n'), Array.from({ length: n }, (_, i) => `line ${i + 1}`), 'every line exactly once, in order')
   const m = await labJson(r, ['metrics', id])

@@ -2,7 +2,7 @@
 // artifacts and exit code reach the refs and another clone; placement by GPUs over two hosts.
 import t from 'tap'
 import path from 'node:path'
-import { existsSync, readdirSync, rmSync } from 'node:fs'
+import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs'
 import { execFileSync } from 'node:child_process'
 import { makeRepo, lab, labJson, remoteAndOrigin } from '../../helpers.ts'
 import { fakeHost, HAVE_SSHD } from './sshd.ts'
@@ -128,4 +128,23 @@ t.test('6 jobs over 2 hosts placed by GPU count; each gets its host\'s GPU indic
     t.match(res.err, msg)
     t.equal(res.err.trim().split('\n').length, 1, 'one line')
   }
+})
+
+t.test('a large artifact stays on the host, recorded by host and path, and is fetched on demand', async t => {
+  const r = makeRepo(t)
+  await lab(r, ['init'])
+  const h = await fakeHost(t, { home: r.home })
+  await labJson(r, ['host', 'add', 'box', `127.0.0.1:${h.port}`, '--gpus', '0', '--workdir', path.join(h.dir, 'w')])
+  const run = 'mkdir -p "$LAB_OUTPUT/ckpt" && head -c 3000000 /dev/urandom > "$LAB_OUTPUT/ckpt/model.bin" && echo tiny > "$LAB_OUTPUT/note.txt"'
+  const id = (await labJson(r, ['submit', '-m', 'big file', '--run', run, '--host', 'box'])).id
+  t.equal((await lab(r, ['worker', '--once', '--host', 'box'])).code, 0)
+  const list = await labJson(r, ['artifacts', id])
+  const big = list.artifacts.find((a: { path: string }) => a.path === 'ckpt/model.bin')
+  t.match(big, { size: 3000000, blob: null, location: new RegExp(`^ssh://box/.*/artifacts/${id}\\.1/ckpt/model\\.bin$`) })
+  const kept = big.location.replace(/^ssh:\/\/box/, '')
+  t.ok(existsSync(kept), 'kept on the host after the run folder is gone')
+  const out = path.join(r.dir, 'fetched')
+  const got = await labJson(r, ['artifacts', id, 'ckpt', '-o', out])
+  t.match(got.files, [{ path: 'ckpt/model.bin', from: 'host', size: 3000000 }])
+  t.ok(readFileSync(path.join(out, 'ckpt/model.bin')).equals(readFileSync(kept)), 'the same bytes')
 })
