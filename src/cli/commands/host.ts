@@ -37,7 +37,7 @@ export async function run(ctx: Ctx, args: string[], o: Record<string, unknown>) 
   if (verb === 'trust') {
     const r = await withLab(ctx, async lab => {
       const t = await resolveTarget(lab, await getHost(lab, name))
-      const blob = await offeredKey(t)
+      const blob = await offeredKey(t, lab)
       const k = checkKey(await readKnownHosts(t.home), t.hostname, t.port, blob)
       const want = text(o.fingerprint)
       if (want !== undefined && want !== k.fingerprint) throw new LabError(`${name} offers ${k.type} ${k.fingerprint}, not ${want}: not trusted`)

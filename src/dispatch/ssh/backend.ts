@@ -52,7 +52,7 @@ export class SshBackend implements Backend {
 
   constructor(readonly lab: Lab, readonly host: Host, private readonly o: SshBackendOptions = {}) {
     this.name = `ssh:${host.name}`
-    this.pool = new Pool(() => resolveTarget(lab, host))
+    this.pool = new Pool(() => resolveTarget(lab, host), { ctx: lab })
     this.hostTimeoutMs = o.hostTimeoutMs ?? DEFAULT_HOST_TIMEOUT_MS
   }
 

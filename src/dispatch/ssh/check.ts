@@ -3,7 +3,7 @@ import { lookup } from 'node:dns/promises'
 import { connect as tcpConnect } from 'node:net'
 import type { Lab } from '../../lab/lab.ts'
 import type { Host } from '../../store/state.ts'
-import { connect, HostKeyError, resolveTarget, type Client, type Target } from './connect.ts'
+import { connect, HostKeyError, resolveTarget, type Client, type Target, type TargetContext } from './connect.ts'
 import { checkKey, readKnownHosts } from './known-hosts.ts'
 import { remoteWorkdir } from './backend.ts'
 import { shCommand } from './quote.ts'
@@ -28,9 +28,9 @@ function execOn(c: Client, cmd: string): Promise<{ code: number; out: string; er
 }
 
 /** The host key it offers, without authenticating (for check and trust). */
-export function offeredKey(t: Target): Promise<Buffer> {
+export function offeredKey(t: Target, ctx?: TargetContext): Promise<Buffer> {
   let key: Buffer | null = null
-  return connect(t, { timeoutMs: 15_000, onKey: (_c, blob) => { key = blob; return false } }).then(
+  return connect(t, { timeoutMs: 15_000, onKey: (_c, blob) => { key = blob; return false } }, ctx).then(
     c => { c.end(); return key! },
     e => { if (key) return key; throw e })
 }
@@ -40,14 +40,16 @@ export async function checkHost(lab: Lab, host: Host): Promise<Step[]> {
   const t = await resolveTarget(lab, host)
   const add = (s: Step) => { steps.push(s); return s.ok }
   let addr = t.hostname
-  try {
+  if (t.proxyJump) {
+    add({ step: 'resolve', ok: true, detail: `through ProxyJump ${t.proxyJump} (~/.ssh/config): the jump host resolves and connects` })
+  } else try {
     addr = (await lookup(t.hostname)).address
     add({ step: 'resolve', ok: true, detail: `${t.hostname} is ${addr}` })
   } catch (e) {
     add({ step: 'resolve', ok: false, detail: `cannot resolve ${t.hostname}: ${(e as NodeJS.ErrnoException).code}`, fix: 'check the name (git lab host add again), or add a HostName in ~/.ssh/config' })
     return steps
   }
-  const tcp = await new Promise<string | null>(resolve => {
+  const tcp = t.proxyJump ? null : await new Promise<string | null>(resolve => {
     const s = tcpConnect({ host: addr, port: t.port, timeout: 10_000 })
     s.on('connect', () => { s.destroy(); resolve(null) })
     s.on('timeout', () => { s.destroy(); resolve('no answer in 10s') })
@@ -55,7 +57,7 @@ export async function checkHost(lab: Lab, host: Host): Promise<Step[]> {
   })
   if (!add({ step: 'tcp', ok: !tcp, detail: tcp ? `cannot connect to ${addr}:${t.port}: ${tcp}` : `${addr}:${t.port} accepts connections`, fix: tcp ? 'is sshd running there, and the port right? a firewall in the way?' : undefined })) return steps
   let blob: Buffer
-  try { blob = await offeredKey(t) } catch (e) {
+  try { blob = await offeredKey(t, lab) } catch (e) {
     add({ step: 'host key', ok: false, detail: (e as Error).message, fix: 'is it an SSH server on that port?' })
     return steps
   }
@@ -66,7 +68,7 @@ export async function checkHost(lab: Lab, host: Host): Promise<Step[]> {
       : k.verdict === 'changed' ? `the key changed: find out why before anything else; then ssh-keygen -R and git lab host trust ${host.name}` : undefined,
   })) return steps
   let c: Client
-  try { c = await connect(t) } catch (e) {
+  try { c = await connect(t, {}, lab) } catch (e) {
     add({ step: 'auth', ok: false, detail: (e as Error).message, fix: e instanceof HostKeyError ? undefined : `ssh-copy-id -p ${t.port} ${t.user}@${t.hostname}, or git config lab.host.${host.name}.identity ~/.ssh/KEY` })
     return steps
   }

@@ -78,8 +78,38 @@ export interface ConnectOptions {
   sock?: NodeJS.ReadableStream & NodeJS.WritableStream
 }
 
-/** Opens a connection; HostKeyError for a key not accepted, UnreachableError for anything else. */
-export async function connect(t: Target, o: ConnectOptions = {}): Promise<Client> {
+/** The first hop of a ProxyJump value ([user@]host[:port], an alias of ~/.ssh/config too), as a target of its own. */
+export async function jumpTarget(t: Target, ctx: TargetContext): Promise<Target> {
+  const hop = t.proxyJump!.split(',')[0].trim()
+  const m = /^(?:([^@]+)@)?(?:\[([^\]]+)\]|([^:]+))(?::(\d+))?$/.exec(hop)
+  if (!m) throw new UnreachableError(`${t.name}: cannot read ProxyJump ${JSON.stringify(hop)} in ~/.ssh/config`, 'ssh')
+  const alias = m[2] ?? m[3]
+  const hostRec = { name: `${t.name} (jump ${alias})`, address: alias, user: m[1] ?? null, port: m[4] ? Number(m[4]) : null }
+  const j = await resolveTarget(ctx, { ...hostRec, gpus: null, workdir: null, jobs: null, tags: [], writer: '', updated_at: '' })
+  return { ...j, name: hostRec.name, proxyJump: null }
+}
+
+/** Opens a connection (through its ProxyJump host first, if ~/.ssh/config names one); HostKeyError for a key not
+ *  accepted (either host's), UnreachableError for anything else. */
+export async function connect(t: Target, o: ConnectOptions = {}, ctx?: TargetContext): Promise<Client> {
+  if (!t.proxyJump || o.sock || !ctx) return connectDirect(t, o)
+  const jump = await connectDirect(await jumpTarget(t, ctx), { timeoutMs: o.timeoutMs })
+  try {
+    const sock = await new Promise<NodeJS.ReadableStream & NodeJS.WritableStream>((resolve, reject) => {
+      jump.forwardOut('127.0.0.1', 0, t.hostname, t.port, (err, stream) => err
+        ? reject(new UnreachableError(`${t.name}: the jump host cannot reach ${t.hostname}:${t.port}: ${err.message}`, 'tcp'))
+        : resolve(stream))
+    })
+    const c = await connectDirect(t, { ...o, sock })
+    c.on('close', () => jump.end())
+    return c
+  } catch (e) {
+    jump.end()
+    throw e
+  }
+}
+
+async function connectDirect(t: Target, o: ConnectOptions): Promise<Client> {
   const entries = await readKnownHosts(t.home)
   const keys: Buffer[] = []
   for (const f of t.identities) {

@@ -2,7 +2,7 @@
 // connection by default) and more connections open as needed; a broken one is dropped and the next command opens
 // another, after a backoff with jitter while the host stays unreachable.
 import type { ClientChannel } from 'ssh2'
-import { connect, HostKeyError, UnreachableError, type Client, type Target } from './connect.ts'
+import { connect, HostKeyError, UnreachableError, type Client, type Target, type TargetContext } from './connect.ts'
 
 /** Sessions used per connection: below sshd's MaxSessions 10, leaving room for a stray one. */
 const SESSIONS = 8
@@ -24,7 +24,7 @@ export class Pool {
   /** connections opened so far (tests and benchmarks look at it) */
   opened = 0
 
-  constructor(readonly target: () => Promise<Target>, private readonly o: { timeoutMs?: number } = {}) {}
+  constructor(readonly target: () => Promise<Target>, private readonly o: { timeoutMs?: number; ctx?: TargetContext } = {}) {}
 
   /** Runs a command (a POSIX sh command line); stdin is sent and closed. Throws UnreachableError if the host is not reached. */
   async exec(command: string, stdin?: string | Buffer, timeoutMs = 120_000): Promise<ExecResult> {
@@ -110,7 +110,7 @@ export class Pool {
     const t = await this.target()
     this.name = t.name
     try {
-      const client = await connect(t, { timeoutMs: this.o.timeoutMs })
+      const client = await connect(t, { timeoutMs: this.o.timeoutMs }, this.o.ctx)
       const conn: Conn = { client, open: 0, dead: false }
       client.on('close', () => this.drop(conn))
       client.on('error', () => { conn.dead = true })

@@ -2,7 +2,7 @@
 // artifacts and exit code reach the refs and another clone; placement by GPUs over two hosts.
 import t from 'tap'
 import path from 'node:path'
-import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs'
+import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { execFileSync } from 'node:child_process'
 import { makeRepo, lab, labJson, remoteAndOrigin } from '../../helpers.ts'
 import { fakeHost, HAVE_SSHD } from './sshd.ts'
@@ -147,4 +147,22 @@ t.test('a large artifact stays on the host, recorded by host and path, and is fe
   const got = await labJson(r, ['artifacts', id, 'ckpt', '-o', out])
   t.match(got.files, [{ path: 'ckpt/model.bin', from: 'host', size: 3000000 }])
   t.ok(readFileSync(path.join(out, 'ckpt/model.bin')).equals(readFileSync(kept)), 'the same bytes')
+})
+
+t.test('~/.ssh/config: a host added by its alias is reached through its ProxyJump host', async t => {
+  const r = makeRepo(t)
+  await lab(r, ['init'])
+  const jump = await fakeHost(t, { home: r.home })
+  const target = await fakeHost(t, { home: r.home })
+  writeFileSync(path.join(r.home, '.ssh', 'config'), [
+    'Host viajump', '  HostName 127.0.0.1', `  Port ${target.port}`, `  ProxyJump 127.0.0.1:${jump.port}`, '',
+  ].join('\n'))
+  await labJson(r, ['host', 'add', 'inner', 'viajump', '--gpus', '0', '--workdir', path.join(target.dir, 'w')])
+  const check = await labJson(r, ['host', 'check', 'inner'])
+  t.match(check, { ok: true, steps: [{ step: 'resolve', detail: /through ProxyJump 127\.0\.0\.1:\d+/ }] })
+  const id = (await labJson(r, ['submit', '-m', 'x', '--run', 'echo through', '--host', 'inner'])).id
+  t.equal((await lab(r, ['worker', '--once', '--host', 'inner'])).code, 0)
+  t.match(await labJson(r, ['show', id]), { status: 'succeeded' })
+  await jump.down()
+  t.match(await labJson(r, ['hosts']), [{ name: 'inner', reachable: false, error: /jump 127\.0\.0\.1/ }], 'without the jump host, no way in')
 })

@@ -1,6 +1,6 @@
 // A real OpenSSH server for tests: its own host key, authorized key, port on 127.0.0.1, and a fake nvidia-smi on
 // the PATH of its sessions. Each simulated host is one of these, with a workdir of its own.
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process'
+import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process'
 import { existsSync, mkdirSync, readFileSync, writeFileSync, chmodSync, appendFileSync } from 'node:fs'
 import { createServer, connect } from 'node:net'
 import path from 'node:path'
@@ -91,7 +91,9 @@ export async function fakeHost(t: Teardown, o: { home: string; gpus?: number; tr
     sessionPids() {
       const pid = child?.pid
       if (!pid) return []
-      const out = execFileSync('ps', ['-o', 'pid=', '--ppid', String(pid)], { encoding: 'utf8' }).trim()
+      // (ps exits 1 when no process matches)
+      const r = spawnSync('ps', ['-o', 'pid=', '--ppid', String(pid)], { encoding: 'utf8' })
+      const out = (r.stdout ?? '').trim()
       return out ? out.split('\n').map(Number) : []
     },
   }
