@@ -303,7 +303,7 @@ export class Worker {
         this.log(`${e.id}: ${(err as Error).message}: left queued`)
         return false
       }
-      await record(this.lab, e.id, [statusDraft(e.id, e.attempt, { status: 'claimed', worker: this.name }),
+      await record(this.lab, e.id, [statusDraft(e.id, e.attempt, { status: 'claimed', worker: this.name, ...(spec.host ? { host: spec.host } : {}) }),
         statusDraft(e.id, e.attempt, { status: 'failed', reason: `could not prepare the run: ${(err as Error).message}` })], 'failed to prepare')
       await this.backend.cleanup(spec).catch(() => undefined)
       this.log(`${e.id}: could not prepare: ${(err as Error).message}`)
@@ -315,7 +315,7 @@ export class Worker {
     a.claim = claim
     a.claimedHere = true
     const phase = spec.setup ? 'setting_up' : 'running'
-    await this.report(a, [statusDraft(e.id, e.attempt, { status: 'claimed', worker: this.name }), statusDraft(e.id, e.attempt, { status: phase })], phase)
+    await this.report(a, [statusDraft(e.id, e.attempt, { status: 'claimed', worker: this.name, ...(spec.host ? { host: spec.host } : {}) }), statusDraft(e.id, e.attempt, { status: phase })], phase)
     this.log(`${e.id}: started (attempt ${e.attempt}${spec.host ? ` on ${spec.host}` : ''}${gpus.length ? `, GPUs ${gpus.join(',')}` : ''}): ${e.run}`)
     return true
   }
@@ -333,7 +333,7 @@ export class Worker {
       const poll = await this.backend.poll(a.spec)
       if (poll.phase !== 'exited' && poll.phase !== 'vanished') await this.renew(a)
       const { id, attempt } = a.spec
-      if (a.reported === 'none') await this.report(a, [statusDraft(id, attempt, { status: 'claimed', worker: this.name })], 'claimed')
+      if (a.reported === 'none') await this.report(a, [statusDraft(id, attempt, { status: 'claimed', worker: this.name, ...(a.spec.host ? { host: a.spec.host } : {}) })], 'claimed')
       const phase = poll.phase === 'running' || (poll.phase === 'exited' && !poll.setupFailed) ? 'running' : poll.phase === 'setting_up' ? 'setting_up' : null
       this.checkRunner(a, e)
       const rank = { none: 0, claimed: 1, setting_up: 2, running: 3 }

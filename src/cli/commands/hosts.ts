@@ -3,7 +3,7 @@ import type { Ctx } from '../io.ts'
 import { json } from '../io.ts'
 import { withLab } from '../open.ts'
 import { listHosts } from '../../lab/hosts.ts'
-import type { Host } from '../../store/state.ts'
+import type { Host, State } from '../../store/state.ts'
 import { SshBackend } from '../../dispatch/ssh/backend.ts'
 
 export const hostJson = (h: Host) => ({
@@ -12,6 +12,21 @@ export const hostJson = (h: Host) => ({
 })
 
 interface Live { reachable: boolean; error: string | null; gpus: number | null; jobs_running: number | null; free_disk: number | null }
+
+const ACTIVE = new Set(['claimed', 'setting_up', 'running'])
+/** What the records say runs on each host now: experiments and the GPUs they asked for. */
+function busy(s: State): Map<string, { jobs: number; gpus: number }> {
+  const m = new Map<string, { jobs: number; gpus: number }>()
+  for (const e of Object.values(s.experiments)) {
+    const h = ACTIVE.has(e.status) ? e.runners[e.attempt]?.host : undefined
+    if (!h || !s.hosts[h]) continue
+    const b = m.get(h) ?? { jobs: 0, gpus: 0 }
+    b.jobs++
+    b.gpus += e.gpus
+    m.set(h, b)
+  }
+  return m
+}
 
 const LIVE = `
 cd "$1" 2>/dev/null || { echo jobs=0; exit 0; }
@@ -33,17 +48,19 @@ async function live(b: SshBackend): Promise<Live> {
 export async function run(ctx: Ctx, _args: string[], o: Record<string, unknown>) {
   const rows = await withLab(ctx, async lab => {
     const hosts = await listHosts(lab)
+    const used = busy(await lab.state())
     return Promise.all(hosts.map(async h => {
-      if (o.offline) return { h, l: null }
+      const u = used.get(h.name) ?? { jobs: 0, gpus: 0 }
+      if (o.offline) return { h, l: null, u }
       const b = new SshBackend(lab, h)
-      try { return { h, l: await live(b) } } finally { b.close() }
+      try { return { h, l: await live(b), u } } finally { b.close() }
     }))
   })
-  if (o.json) return json(ctx.io, rows.map(({ h, l }) => ({ ...hostJson(h), ...(l ?? {}) })))
+  if (o.json) return json(ctx.io, rows.map(({ h, l, u }) => ({ ...hostJson(h), ...(l ?? {}), gpus_busy: u.gpus, experiments_running: u.jobs })))
   if (!rows.length) { ctx.io.out("no hosts yet: git lab host add NAME [user@]host[:port]\n"); return }
-  for (const { h, l } of rows) {
+  for (const { h, l, u } of rows) {
     const where = `${h.user ? `${h.user}@` : ''}${h.address}${h.port ? `:${h.port}` : ''}`
-    const state = !l ? '' : l.reachable ? `up, ${l.gpus} GPU${l.gpus === 1 ? '' : 's'}, ${l.jobs_running} running, ${l.free_disk === null ? '?' : (l.free_disk / 1024 ** 3).toFixed(1)} GiB free` : `DOWN: ${l.error}`
+    const state = !l ? '' : l.reachable ? `up, GPUs ${u.gpus}/${l.gpus} busy, ${l.jobs_running} running, ${l.free_disk === null ? '?' : (l.free_disk / 1024 ** 3).toFixed(1)} GiB free` : `DOWN: ${l.error}`
     ctx.io.out(`${h.name.padEnd(16)} ${where.padEnd(28)} ${h.tags.length ? `[${h.tags.join(',')}] ` : ''}${state}\n`)
   }
 }
