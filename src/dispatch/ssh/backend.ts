@@ -86,8 +86,9 @@ export class SshBackend implements Backend {
   /** Sends what the host lacks of a commit: a thin pack against the commits it has. */
   async ship(commit: string): Promise<void> {
     const repo = await this.repo()
-    if ((await this.sh(S.HAS, [repo, commit])).code === 0) return
-    const have = (await this.sh(S.HAVE, [repo])).stdout.toString('utf8').split('\n').filter(l => /^[0-9a-f]{40,64}$/.test(l))
+    const said = (await this.sh(S.HAVE, [repo, commit])).stdout.toString('utf8').split('\n')
+    if (said[0] === 'HAS') return
+    const have = said.filter(l => /^[0-9a-f]{40,64}$/.test(l))
     const pack = await this.lab.repo.packFor(commit, have)
     const r = await this.sh(S.RECEIVE, [repo, commit], pack, 600_000)
     if (r.code !== 0) throw new LabError(`${this.host.name}: cannot store the code of ${commit.slice(0, 12)}: ${r.stderr.trim().split('\n').pop()}`)

@@ -15,8 +15,9 @@ command -v setsid >/dev/null 2>&1 && echo setsid=1
 exit 0
 `
 
-/** $1 repo: the commits it has (newest first): what a pack need not carry. */
-export const HAVE = `git -C "$1" for-each-ref --sort=-committerdate --count=64 --format='%(objectname)' refs/lab/ 2>/dev/null; exit 0`
+/** $1 repo, $2 commit: HAS if it has the commit, else the commits it has (newest first): what a pack need not carry. */
+export const HAVE = `git -C "$1" cat-file -e "$2^{commit}" 2>/dev/null && { echo HAS; exit 0; }
+git -C "$1" for-each-ref --sort=-committerdate --count=64 --format='%(objectname)' refs/lab/ 2>/dev/null; exit 0`
 
 /** $1 repo, $2 commit: stdin is a pack; stored, and the commit kept by a ref. */
 export const RECEIVE = `
@@ -24,8 +25,6 @@ git -C "$1" cat-file -e "$2^{commit}" 2>/dev/null && { cat >/dev/null; exit 0; }
 git -C "$1" index-pack --stdin --fix-thin >/dev/null || exit 1
 git -C "$1" update-ref "refs/lab/$2" "$2"
 `
-/** $1 repo, $2 commit: 0 if the host has it. */
-export const HAS = `git -C "$1" cat-file -e "$2^{commit}" 2>/dev/null`
 
 /** Whether something of the run in $1 is alive: its supervisor (by pid, and its command line naming $1). */
 const ALIVE = `

@@ -4,6 +4,7 @@ import t from 'tap'
 import path from 'node:path'
 import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { execFileSync } from 'node:child_process'
+import { randomBytes } from 'node:crypto'
 import { makeRepo, lab, labJson, remoteAndOrigin } from '../../helpers.ts'
 import { fakeHost, HAVE_SSHD } from './sshd.ts'
 
@@ -166,4 +167,26 @@ t.test('~/.ssh/config: a host added by its alias is reached through its ProxyJum
   t.match(await labJson(r, ['show', id]), { status: 'succeeded' })
   await jump.down()
   t.match(await labJson(r, ['hosts']), [{ name: 'inner', reachable: false, error: /jump 127\.0\.0\.1/ }], 'without the jump host, no way in')
+})
+
+t.test('code reaches a host incrementally: a second snapshot travels as a thin pack against the first', async t => {
+  const big = randomBytes(150_000).toString('base64')
+  const r = makeRepo(t, { files: { 'train.py': 'print("v1")\n', 'data/big.txt': big + '\n' } })
+  await lab(r, ['init'])
+  const h = await fakeHost(t, { home: r.home })
+  const wd = path.join(h.dir, 'w')
+  await labJson(r, ['host', 'add', 'box', `127.0.0.1:${h.port}`, '--gpus', '0', '--workdir', wd])
+  const a = (await labJson(r, ['submit', '-m', 'v1', '--run', 'cat train.py', '--host', 'box'])).id
+  t.equal((await lab(r, ['worker', '--once', '--host', 'box'])).code, 0)
+  writeFileSync(path.join(r.dir, 'train.py'), 'print("v2")\n')
+  const b = (await labJson(r, ['submit', '-m', 'v2', '--run', 'cat train.py; wc -c < data/big.txt', '--host', 'box'])).id
+  t.equal((await lab(r, ['worker', '--once', '--host', 'box'])).code, 0)
+  t.equal((await lab(r, ['logs', a])).out, 'print("v1")\n')
+  t.equal((await lab(r, ['logs', b])).out, `print("v2")\n${big.length + 1}\n`)
+  const refs = execFileSync('git', ['-C', path.join(wd, 'repo.git'), 'for-each-ref', '--format=%(refname)', 'refs/lab/'], { encoding: 'utf8' })
+  t.equal(refs.trim().split('\n').length, 2, 'the host keeps each commit it received')
+  const packs = readdirSync(path.join(wd, 'repo.git', 'objects', 'pack')).filter(f => f.endsWith('.pack'))
+    .map(f => readFileSync(path.join(wd, 'repo.git', 'objects', 'pack', f)).length).sort((x, y) => x - y)
+  t.equal(packs.length, 2)
+  t.ok(packs[1] > 100_000 && packs[0] < 1000, `the second pack carries only what changed (${packs[0]} bytes; the first ${packs[1]})`)
 })
