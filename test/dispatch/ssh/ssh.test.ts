@@ -7,6 +7,8 @@ import { execFileSync } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
 import { makeRepo, lab, labJson, remoteAndOrigin } from '../../helpers.ts'
 import { fakeHost, HAVE_SSHD } from './sshd.ts'
+import { Lab } from '../../../src/lab/lab.ts'
+import { SshBackend } from '../../../src/dispatch/ssh/backend.ts'
 
 if (!HAVE_SSHD) { t.fail('no /usr/sbin/sshd: .ci/run installs openssh-server'); process.exit(1) }
 
@@ -189,4 +191,17 @@ t.test('code reaches a host incrementally: a second snapshot travels as a thin p
     .map(f => readFileSync(path.join(wd, 'repo.git', 'objects', 'pack', f)).length).sort((x, y) => x - y)
   t.equal(packs.length, 2)
   t.ok(packs[1] > 100_000 && packs[0] < 1000, `the second pack carries only what changed (${packs[0]} bytes; the first ${packs[1]})`)
+})
+
+t.test('the pool opens more connections past sshd\'s 10 sessions per connection, and never fails a command for it', async t => {
+  const r = makeRepo(t)
+  await lab(r, ['init'])
+  const h = await fakeHost(t, { home: r.home })
+  await labJson(r, ['host', 'add', 'box', `127.0.0.1:${h.port}`, '--gpus', '0', '--workdir', path.join(h.dir, 'w')])
+  const l = await Lab.open({ cwd: r.dir, env: r.env })
+  const b = new SshBackend(l, (await l.state()).hosts.box)
+  t.teardown(() => { b.close(); l.close() })
+  const results = await Promise.all(Array.from({ length: 30 }, (_, i) => b.sh('sleep 1; echo "$1"', [`n${i}`])))
+  t.same(results.map(x => x.stdout.toString().trim()), Array.from({ length: 30 }, (_, i) => `n${i}`))
+  t.ok(b.pool.opened >= 4, `30 sessions at once over ${b.pool.opened} connections`)
 })
