@@ -150,7 +150,8 @@ export class SshBackend implements Backend {
     for (let i = 0; i + 3 < f.length; i += 4) {
       let job: JobFile
       try { job = JSON.parse(f[i + 1]) as JobFile } catch { continue }
-      if (!job?.spec || this.lockHeld(f[i + 2], f[i + 3] === '1') === 'other') continue
+      // As locally: a job any live worker follows (this process included) is nobody's orphan.
+      if (!job?.spec || this.lockHeld(f[i + 2], f[i + 3] === '1') !== null) continue
       this.jobs.set(this.key(job.spec), job)
       out.push({ ...job.spec, host: this.host.name })
     }
