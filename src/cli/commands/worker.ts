@@ -25,6 +25,7 @@ export async function run(ctx: Ctx, _args: string[], o: Record<string, unknown>)
     const log = (line: string) => ctx.io.err(`${stamp(ctx.now())} ${line}\n`)
     const names = many(o.host)
     let backend: Backend
+    if (names.length && given !== undefined) throw new UsageError("--gpus is for this machine: a host's GPUs are in its record (git lab host add NAME ... --gpus N|auto)")
     if (names.length) {
       const all = (await lab.state()).hosts
       const picked = names.includes('all') ? Object.values(all) : names.map(n => {

@@ -3,6 +3,8 @@
 // pool of ssh2 connections. The job never depends on a connection: it runs in a session of its own on the host.
 import { createHash, randomBytes } from 'node:crypto'
 import { hostname } from 'node:os'
+import { mkdir, readFile, rename, writeFile } from 'node:fs/promises'
+import path from 'node:path'
 import type { Lab } from '../../lab/lab.ts'
 import type { ArtifactFile } from '../../lab/runs.ts'
 import type { Host } from '../../store/state.ts'
@@ -60,7 +62,17 @@ export class SshBackend implements Backend {
 
   /** Runs one of scripts.ts with its arguments quoted. */
   async sh(script: string, args: string[], stdin?: string | Buffer, timeoutMs?: number) {
-    return this.pool.exec(shCommand(script, 'git-lab', args), stdin, timeoutMs)
+    const r = await this.pool.exec(shCommand(script, 'git-lab', args), stdin, timeoutMs)
+    this.reached()
+    return r
+  }
+
+  private lastSeenWrite = 0
+  /** Notes (at most every 30 s) that this clone reached the host now: `git lab hosts` says since when one is down. */
+  private reached(): void {
+    if (Date.now() - this.lastSeenWrite < 30_000) return
+    this.lastSeenWrite = Date.now()
+    void writeLastSeen(this.lab, this.host.name, new Date()).catch(() => undefined)
   }
 
   /** The host's absolute workdir and boot id, asked once per backend (again after a failure). */
@@ -138,8 +150,16 @@ export class SshBackend implements Backend {
 
   async start(job: JobSpec): Promise<void> {
     const f = await this.jobFile(job)
-    const r = await this.sh(S.START, [await this.dir(job), job.setup ?? '', job.run, f?.tag ?? randomBytes(8).toString('hex'),
-      String(Math.max(0, Math.round(job.graceMs ?? DEFAULT_GRACE_MS))), SUPERVISOR])
+    const args = [await this.dir(job), job.setup ?? '', job.run, f?.tag ?? randomBytes(8).toString('hex'),
+      String(Math.max(0, Math.round(job.graceMs ?? DEFAULT_GRACE_MS))), SUPERVISOR]
+    // START is idempotent on the host: a connection dropped while it ran is no reason to give the attempt up.
+    let r: Awaited<ReturnType<SshBackend['sh']>> | null = null
+    for (let i = 0; !r; i++) {
+      try { r = await this.sh(S.START, args) } catch (e) {
+        if (!(e instanceof UnreachableError) || i >= 4) throw e
+        await new Promise(res => setTimeout(res, 500 * 2 ** i))
+      }
+    }
     if (r.code !== 0) throw new LabError(`${this.host.name}: cannot start ${job.id}: ${r.stderr.trim()}`)
   }
 
@@ -301,6 +321,24 @@ export class SshBackend implements Backend {
   }
 
   close(): void { this.pool.close() }
+}
+
+const seenFile = (lab: Lab, name: string) => path.join(lab.repo.commonDir, 'lab', 'hosts', `${name}.json`)
+
+async function writeLastSeen(lab: Lab, name: string, when: Date): Promise<void> {
+  const f = seenFile(lab, name)
+  await mkdir(path.dirname(f), { recursive: true })
+  const tmp = `${f}.${process.pid}.tmp`
+  await writeFile(tmp, JSON.stringify({ last_seen: when.toISOString() }) + '\n')
+  await rename(tmp, f)
+}
+
+/** When a git lab process of this clone last reached the host (null: never, as far as this clone knows). */
+export async function lastSeen(lab: Lab, name: string): Promise<string | null> {
+  try {
+    const v = JSON.parse(await readFile(seenFile(lab, name), 'utf8')) as { last_seen?: unknown }
+    return typeof v.last_seen === 'string' ? v.last_seen : null
+  } catch { return null }
 }
 
 export function parseKv(text: string): Record<string, string> {

@@ -31,7 +31,11 @@ export class Pool {
     const conn = await this.acquire()
     try {
       return await new Promise<ExecResult>((resolve, reject) => {
-        conn.client.exec(command, (err: Error | undefined, ch: ClientChannel) => {
+        // (ssh2 throws at once when the connection went away since it was picked)
+        const run = (cb: (err: Error | undefined, ch: ClientChannel) => void) => {
+          try { conn.client.exec(command, cb) } catch (e) { conn.dead = true; reject(new UnreachableError(`${this.name}: ${(e as Error).message}`, 'ssh')) }
+        }
+        run((err: Error | undefined, ch: ClientChannel) => {
           if (err) { conn.dead ||= /not connected|No response|closed/i.test(err.message); reject(new UnreachableError(`${this.name}: ${err.message}`, 'ssh')); return }
           const out: Buffer[] = []
           const errs: Buffer[] = []
@@ -60,7 +64,10 @@ export class Pool {
   async stream(command: string): Promise<AsyncIterable<Buffer>> {
     const conn = await this.acquire()
     return new Promise((resolve, reject) => {
-      conn.client.exec(command, (err: Error | undefined, ch: ClientChannel) => {
+      const run = (cb: (err: Error | undefined, ch: ClientChannel) => void) => {
+        try { conn.client.exec(command, cb) } catch (e) { conn.dead = true; this.release(conn); reject(new UnreachableError(`${this.name}: ${(e as Error).message}`, 'ssh')) }
+      }
+      run((err: Error | undefined, ch: ClientChannel) => {
         if (err) { this.release(conn); reject(new UnreachableError(`${this.name}: ${err.message}`, 'ssh')); return }
         let freed = false
         const free = () => { if (!freed) { freed = true; this.release(conn) } }

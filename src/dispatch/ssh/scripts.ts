@@ -59,10 +59,12 @@ git -C "$2" worktree prune >/dev/null 2>&1
 echo OK
 `
 
-/** $1 run dir, $2 setup, $3 run, $4 tag, $5 grace ms, $6 the supervisor's text: started in a session of its own. */
+/** $1 run dir, $2 setup, $3 run, $4 tag, $5 grace ms, $6 the supervisor's text: started in a session of its own,
+ *  once (a start sent again after a dropped connection finds \`started\` and does nothing). */
 export const START = `
 d=$1
 cd "$d" || exit 1
+( set -C; : > started ) 2>/dev/null || exit 0
 . ./env || exit 1
 if command -v setsid >/dev/null 2>&1; then s=setsid; else s=; fi
 nohup $s sh -c "$6" git-lab-supervisor "$d" "$2" "$3" "$4" "$5" </dev/null >/dev/null 2>&1 &

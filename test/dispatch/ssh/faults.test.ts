@@ -104,7 +104,7 @@ t.test('a host down at dispatch: work goes to the host that answers; work pinned
   t.match(await labJson(r, ['show', a]), { status: 'succeeded', host: null })
   t.equal((await labJson(r, ['show', b])).status, 'queued')
   const hosts = await labJson(r, ['hosts'])
-  t.match(hosts, [{ name: 'box', reachable: true }, { name: 'down', reachable: false, error: /ECONNREFUSED/ }])
+  t.match(hosts, [{ name: 'box', reachable: true }, { name: 'down', reachable: false, error: /ECONNREFUSED/, last_seen: null }])
   t.ok(h)
 })
 
@@ -121,6 +121,7 @@ t.test('a host unreachable past lab.hostTimeout: its job is lost with the reason
   const e = await labJson(r, ['show', id])
   t.match(e, { status: 'lost', reason: /host box unreachable for \d+s/ })
   t.match((await lab(r, ['logs', id])).out, /started/, 'what was read before is kept')
+  t.match(await labJson(r, ['hosts']), [{ name: 'box', reachable: false, last_seen: /^\d{4}-\d\d-\d\dT/ }], 'since when it is down')
 })
 
 t.test('a host that restarted (its boot id changed): its job is lost at once', async t => {

@@ -4,10 +4,11 @@ import t from 'tap'
 import path from 'node:path'
 import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { execFileSync } from 'node:child_process'
-import { randomBytes } from 'node:crypto'
+import { createHash, randomBytes } from 'node:crypto'
 import { makeRepo, lab, labJson, remoteAndOrigin } from '../../helpers.ts'
 import { fakeHost, HAVE_SSHD } from './sshd.ts'
 import { Lab } from '../../../src/lab/lab.ts'
+import { statusDraft } from '../../../src/lab/runs.ts'
 import { SshBackend } from '../../../src/dispatch/ssh/backend.ts'
 
 if (!HAVE_SSHD) { t.fail('no /usr/sbin/sshd: .ci/run installs openssh-server'); process.exit(1) }
@@ -126,6 +127,9 @@ t.test('6 jobs over 2 hosts placed by GPU count; each gets its host\'s GPU indic
     [['host', 'remove', 'nope'], /unknown host "nope"/],
     [['submit', '-m', 'x', '--run', 'true', '--host', 'nope'], /unknown host "nope"/],
     [['worker', '--once', '--host', 'nope'], /unknown host "nope"/],
+    [['worker', '--once', '--host', 'one', '--gpus', '2'], /--gpus is for this machine/],
+    [['submit', '-m', 'x', '--run', 'true', '--host', 'one', '--host-tag', 'small'], /--host or --host-tag, not both/],
+    [['submit', '-m', 'x', '--run', 'true', '--host-tag', 'bad tag'], /invalid tag/],
   ] as const) {
     const res = await lab(r, [...args])
     t.not(res.code, 0, args.join(' '))
@@ -204,4 +208,38 @@ t.test('the pool opens more connections past sshd\'s 10 sessions per connection,
   const results = await Promise.all(Array.from({ length: 30 }, (_, i) => b.sh('sleep 1; echo "$1"', [`n${i}`])))
   t.same(results.map(x => x.stdout.toString().trim()), Array.from({ length: 30 }, (_, i) => `n${i}`))
   t.ok(b.pool.opened >= 4, `30 sessions at once over ${b.pool.opened} connections`)
+})
+
+t.test('hostile records: host records that could reach ssh as options are refused; ssh:// locations outside the artifact folders are not read', async t => {
+  const r = makeRepo(t)
+  await lab(r, ['init'])
+  const h = await fakeHost(t, { home: r.home })
+  const wd = path.join(h.dir, 'w')
+  await labJson(r, ['host', 'add', 'box', `127.0.0.1:${h.port}`, '--gpus', '0', '--workdir', wd])
+  const id = (await labJson(r, ['submit', '-m', 'x', '--no-code', '--run', 'true'])).id
+  const l = await Lab.open({ cwd: r.dir, env: r.env })
+  t.teardown(() => l.close())
+  for (const payload of [
+    { address: '-oProxyCommand=touch /tmp/pwned' }, { address: 'ok.example', user: '-oProxyCommand=x' }, { address: 'a b' },
+    { address: 'ok.example', workdir: 'a\nb' }, { address: 'ok.example', port: 0 }, { address: 'ok.example', gpus: -1 },
+  ]) {
+    await t.rejects(l.write([{ type: 'host.add', entity: 'evil', payload }], 'evil'), { code: 'Invalid' }, JSON.stringify(payload))
+  }
+  const passwd = readFileSync('/etc/passwd')
+  const sha = createHash('sha256').update(passwd).digest('hex')
+  const file = (p: string, location: string) => ({ path: p, size: passwd.length, sha256: sha, blob: null, location })
+  await l.write([
+    statusDraft(id, 1, { status: 'claimed', host: 'box' }),
+    { type: 'experiment.artifacts', entity: id, payload: { attempt: 1, files: [
+      file('a', 'ssh://box/etc/passwd'),
+      file('b', `ssh://box${wd}/artifacts/${id}.1/../../../../../../etc/passwd`),
+      file('c', `ssh://nosuch${wd}/artifacts/${id}.1/c`),
+      file('d', `ssh://box${wd}/artifacts/${id}.2/d`),
+    ] } },
+  ], 'hostile')
+  const res = await lab(r, ['artifacts', id, '-o', 'out', '--json'])
+  t.equal(res.code, 1)
+  const why = Object.fromEntries(JSON.parse(res.out).failed.map((f: { path: string; reason: string }) => [f.path, f.reason]))
+  t.match(why, { a: /not where git lab keeps artifacts/, b: /not where git lab keeps artifacts/, c: /not a host of this lab/, d: /not where git lab keeps artifacts/ })
+  t.notOk(existsSync(path.join(r.dir, 'out', 'a')))
 })
