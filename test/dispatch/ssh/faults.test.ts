@@ -52,7 +52,9 @@ t.test('connections killed and sshd stopped mid-run: the job survives, every lin
   const id = (await labJson(r, ['submit', '-m', 'long', '--run', counter(400)])).id
   const w = lab(r, ['worker', '--once', '--host', 'box'])
   await waitFor('output on the host', () => remoteLines(h) > 40, 60_000)
-  for (const p of h.sessionPids()) process.kill(p, 'SIGKILL')
+  const sessions = h.sessionPids()
+  t.ok(sessions.length > 0, 'the worker\'s connection has its sshd process')
+  for (const p of sessions) process.kill(p, 'SIGKILL')
   await waitFor('more output', () => remoteLines(h) > 150, 60_000)
   await h.down()
   await new Promise(res => setTimeout(res, 2500))
@@ -60,6 +62,7 @@ t.test('connections killed and sshd stopped mid-run: the job survives, every lin
   const done = await w
   t.equal(done.code, 0, done.err)
   t.equal((await labJson(r, ['show', id])).status, 'succeeded', done.err)
+  t.match(done.err, /the connection closed while a command ran|cannot connect/, 'the worker saw the connection go')
   await checkAllLines(t, r, id, 400)
 })
 

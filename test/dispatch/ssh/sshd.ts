@@ -1,7 +1,7 @@
 // A real OpenSSH server for tests: its own host key, authorized key, port on 127.0.0.1, and a fake nvidia-smi on
 // the PATH of its sessions. Each simulated host is one of these, with a workdir of its own.
-import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process'
-import { existsSync, mkdirSync, readFileSync, writeFileSync, chmodSync, appendFileSync } from 'node:fs'
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process'
+import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync, chmodSync, appendFileSync } from 'node:fs'
 import { createServer, connect } from 'node:net'
 import path from 'node:path'
 import { tempDir } from '../../helpers.ts'
@@ -91,10 +91,10 @@ export async function fakeHost(t: Teardown, o: { home: string; gpus?: number; tr
     sessionPids() {
       const pid = child?.pid
       if (!pid) return []
-      // (ps exits 1 when no process matches)
-      const r = spawnSync('ps', ['-o', 'pid=', '--ppid', String(pid)], { encoding: 'utf8' })
-      const out = (r.stdout ?? '').trim()
-      return out ? out.split('\n').map(Number) : []
+      // Children of the listener, from /proc (no ps needed): field 4 of /proc/PID/stat is the parent.
+      return readdirSync('/proc').filter(p => /^\d+$/.test(p)).filter(p => {
+        try { return readFileSync(`/proc/${p}/stat`, 'utf8').split(') ')[1]?.split(' ')[1] === String(pid) } catch { return false }
+      }).map(Number)
     },
   }
   await h.start()
