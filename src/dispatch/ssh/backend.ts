@@ -229,7 +229,7 @@ export class SshBackend implements Backend {
     if (lostAt !== undefined) return { phase: 'vanished', exitCode: null, setupFailed: false, startedAt: created, reason: this.lostReason.get(k) }
     let kv: Record<string, string>
     try {
-      kv = parseKv((await this.sh(S.POLL, [await this.dir(job)])).stdout.toString('utf8'))
+      kv = await this.look(job)
     } catch (e) {
       // Unreachable: the job may well run on. Past lab.hostTimeout it counts as lost (with the reason).
       if (!(e instanceof UnreachableError || e instanceof HostKeyError)) throw e
@@ -248,6 +248,38 @@ export class SshBackend implements Backend {
     }
     const phase = kv.pid || Date.now() - created > 30_000 ? 'vanished' : 'starting'
     return { phase, exitCode: null, setupFailed: false, startedAt: created }
+  }
+
+  /** run dirs of the jobs polled lately (one look covers all of them), and the last look at each */
+  private readonly watched = new Map<string, string>()
+  private readonly looks = new Map<string, { kv: Record<string, string>; at: number }>()
+  private looking: Promise<void> | null = null
+
+  /** How a job stands: from a look at every watched job of this host no older than 150 ms, else a new look. */
+  private async look(job: JobSpec): Promise<Record<string, string>> {
+    const k = this.key(job)
+    const d = await this.dir(job)
+    this.watched.set(k, d)
+    for (let i = 0; i < 2; i++) {
+      const l = this.looks.get(k)
+      if (l && Date.now() - l.at < 150) return l.kv
+      this.looking ??= (async () => {
+        const dirs = [...this.watched.entries()]
+        const r = await this.sh(S.POLL, dirs.map(([, x]) => x))
+        const at = Date.now()
+        const byDir = new Map<string, string[]>()
+        let cur: string[] | null = null
+        for (const line of r.stdout.toString('utf8').split('\n')) {
+          if (line.startsWith('@@')) byDir.set(line.slice(2), cur = [])
+          else cur?.push(line)
+        }
+        for (const [key, x] of dirs) { const lines = byDir.get(x); if (lines) this.looks.set(key, { kv: parseKv(lines.join('\n')), at }) }
+      })().finally(() => { this.looking = null })
+      await this.looking
+    }
+    const l = this.looks.get(k)
+    if (!l) throw new LabError(`${this.host.name}: no answer about ${d}`)
+    return l.kv
   }
 
   private readonly lostReason = new Map<string, string>()
@@ -308,6 +340,8 @@ export class SshBackend implements Backend {
       if (r.stdout.toString('utf8').trim() === 'BUSY') throw new BusyError(`${job.id} (attempt ${job.attempt}) is still running on ${this.host.name}`)
     }
     this.jobs.delete(k)
+    this.watched.delete(k)
+    this.looks.delete(k)
     this.sizes.delete(k)
     this.lost.delete(k)
     this.lostReason.delete(k)

@@ -71,19 +71,28 @@ nohup $s sh -c "$6" git-lab-supervisor "$d" "$2" "$3" "$4" "$5" </dev/null >/dev
 exit 0
 `
 
-/** $1 run dir: how it stands, one key=value a line. Touches the lock: a live worker's lock stays fresh. */
-export const POLL = ALIVE + `
-d=$1
-[ -d "$d" ] || { echo gone=1; exit 0; }
-a=0; alive "$d" && a=1
-printf 'alive=%s\\n' $a
-printf 'exit=%s\\n' "$(cat "$d/exit" 2>/dev/null)"
-printf 'phase=%s\\n' "$(cat "$d/phase" 2>/dev/null)"
-[ -s "$d/pid" ] && echo pid=1
-printf 'boot=%s\\n' "$(cat /proc/sys/kernel/random/boot_id 2>/dev/null)"
-printf 'out=%s\\n' "$(wc -c < "$d/${OUTPUT_FILE}" 2>/dev/null)"
-printf 'met=%s\\n' "$(wc -c < "$d/${METRICS_FILE}" 2>/dev/null)"
-[ -f "$d/lock" ] && touch "$d/lock"
+/** How the run in $1 stands, one key=value a line. Touches the lock: a live worker's lock stays fresh. */
+const ONE = `
+one() {
+  d=$1
+  [ -d "$d" ] || { echo gone=1; return 0; }
+  a=0; alive "$d" && a=1
+  printf 'alive=%s\\n' $a
+  printf 'exit=%s\\n' "$(cat "$d/exit" 2>/dev/null)"
+  printf 'phase=%s\\n' "$(cat "$d/phase" 2>/dev/null)"
+  [ -s "$d/pid" ] && echo pid=1
+  printf 'boot=%s\\n' "$boot"
+  printf 'out=%s\\n' "$(wc -c < "$d/${OUTPUT_FILE}" 2>/dev/null)"
+  printf 'met=%s\\n' "$(wc -c < "$d/${METRICS_FILE}" 2>/dev/null)"
+  [ -f "$d/lock" ] && touch "$d/lock"
+  return 0
+}
+boot=$(cat /proc/sys/kernel/random/boot_id 2>/dev/null)
+`
+
+/** Each run dir given ($@): a line @@<dir>, then how it stands (one look at every job of a host per tick). */
+export const POLL = ALIVE + ONE + `
+for d; do printf '@@%s\\n' "$d"; one "$d"; done
 exit 0
 `
 
