@@ -102,6 +102,7 @@ export function buildCli(ctx: Ctx, done: (p: Promise<number | void>) => void) {
     .option('--sync-every <duration>', 'Sync with the lab remote this often (default 15s; 0: never)')
     .option('--lease <duration>', 'A claim lapses this long after its last renewal (default 2m)')
     .option('--host <name>', 'Dispatch to this SSH host instead of running here (repeatable; all: every host of the lab)')
+    .option('--retry-lost <n>', 'Queue a job lost with its host (unreachable past lab.hostTimeout, restarted) again, up to attempt N')
     .example('git lab worker --jobs 4').example('git lab worker --host gpu1 --host gpu2').example('git lab worker --once')
     .action(act(() => import('./commands/worker.ts')))
 

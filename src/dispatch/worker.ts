@@ -4,7 +4,7 @@ import { hostname } from 'node:os'
 import type { Lab } from '../lab/lab.ts'
 import { readClaim, releaseClaim, type ClaimPosition, type ClaimResult } from '../lab/claims.ts'
 import { cancelExperiment } from '../lab/experiments.ts'
-import { artifactsDraft, record, statusDraft } from '../lab/runs.ts'
+import { artifactsDraft, record, retryExperiment, statusDraft } from '../lab/runs.ts'
 import { sync } from '../lab/sync.ts'
 import { tidy } from '../lab/housekeeping.ts'
 import { sweepClaims } from '../lab/claim-sweep.ts'
@@ -43,6 +43,8 @@ export interface WorkerOptions {
   onOutput?: (id: string, data: Buffer) => void
   /** called once a job's end is recorded */
   onFinish?: (e: Experiment) => void
+  /** a job lost with its host (unreachable past lab.hostTimeout, restarted) is queued again while its attempt is below this */
+  retryLost?: number
 }
 
 interface Active {
@@ -426,6 +428,11 @@ export class Worker {
     this.forget(a)
     const took = Math.round((Date.now() - poll.startedAt) / 1000)
     this.log(`${spec.id}: ${end.status}${end.reason ? ` (${end.reason})` : ''} after ${took}s`)
+    if (end.status === 'lost' && poll.reason && spec.attempt < (this.o.retryLost ?? 0)) {
+      await retryExperiment(this.lab, spec.id).then(
+        r => this.log(`${spec.id}: queued again as attempt ${r.attempt} (--retry-lost ${this.o.retryLost})`),
+        err => this.log(`${spec.id}: cannot queue it again: ${(err as Error).message}`))
+    }
     if (!this.o.onFinish) return
     await cleanup
     const after = (await this.lab.state()).experiments[spec.id]

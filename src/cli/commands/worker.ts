@@ -16,6 +16,8 @@ export async function run(ctx: Ctx, _args: string[], o: Record<string, unknown>)
   const syncEvery = duration('sync-every', o.syncEvery)
   const lease = duration('lease', o.lease)
   if (lease !== undefined && lease < 3000) throw new UsageError('--lease must be at least 3s')
+  const retryLost = int('retry-lost', o.retryLost)
+  if (retryLost !== undefined && (retryLost < 1 || retryLost > 100)) throw new UsageError('--retry-lost must be from 1 to 100')
   const given = text(o.gpus)
   const gpus = given === undefined ? null : parseGpus(given, '--gpus')
   await withLab(ctx, async lab => {
@@ -40,7 +42,7 @@ export async function run(ctx: Ctx, _args: string[], o: Record<string, unknown>)
     } else backend = new LocalBackend(lab, gpus === null ? null : await resolveGpus(gpus, ctx.env))
     const worker = new Worker(lab, backend, {
       once: !!o.once, jobs: o.jobs === undefined && names.length ? undefined : jobs, keep: !!o.keep, graceMs: duration('grace', o.grace), syncEvery: syncEvery === undefined ? undefined : syncEvery / 1000,
-      leaseSeconds: lease === undefined ? undefined : lease / 1000,
+      leaseSeconds: lease === undefined ? undefined : lease / 1000, retryLost,
       log,
     })
     const off = onInterrupt(n => {

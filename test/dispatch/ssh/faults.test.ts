@@ -127,9 +127,9 @@ t.test('a host unreachable past lab.hostTimeout: its job is lost with the reason
   t.match(await labJson(r, ['hosts']), [{ name: 'box', reachable: false, last_seen: /^\d{4}-\d\d-\d\dT/ }], 'since when it is down')
 })
 
-t.test('a host that restarted (its boot id changed): its job is lost at once', async t => {
+t.test('a host that restarted (its boot id changed): its job is lost at once, and queued again with --retry-lost', async t => {
   const { r, h } = await setup(t)
-  const id = (await labJson(r, ['submit', '-m', 'rebooted', '--run', 'echo started; sleep 60'])).id
+  const id = (await labJson(r, ['submit', '-m', 'rebooted', '--run', 'echo "started $LAB_ATTEMPT"; if [ "$LAB_ATTEMPT" = 1 ]; then sleep 60; fi'])).id
   t.teardown(() => killTree(id))
   const first = labStart(r, ['worker', '--host', 'box'])
   await waitFor('the job on the host', () => remoteLines(h) > 0, 60_000)
@@ -141,8 +141,12 @@ t.test('a host that restarted (its boot id changed): its job is lost at once', a
   const job = JSON.parse(readFileSync(file, 'utf8'))
   writeFileSync(file, JSON.stringify({ ...job, boot: 'an-older-boot' }) + '\n')
   const started = Date.now()
-  const w = await lab(r, ['worker', '--once', '--host', 'box'])
+  const w = await lab(r, ['worker', '--once', '--host', 'box', '--retry-lost', '2'])
   t.equal(w.code, 0, w.err)
-  t.match(await labJson(r, ['show', id]), { status: 'lost', reason: 'host box restarted (its boot id changed)' })
   t.ok(Date.now() - started < 50_000, 'not waited on')
+  t.match(w.err, new RegExp(`${id}: lost \\(host box restarted \\(its boot id changed\\)\\)`))
+  t.match(w.err, new RegExp(`${id}: queued again as attempt 2`))
+  t.match(await labJson(r, ['show', id]), { status: 'succeeded', attempt: 2 })
+  t.equal((await lab(r, ['logs', id, '--attempt', '2'])).out, 'started 2\n')
+  t.equal((await lab(r, ['worker', '--once', '--host', 'box', '--retry-lost', '0'])).code, 2, 'a bad --retry-lost is refused')
 })
