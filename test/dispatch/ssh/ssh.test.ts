@@ -2,7 +2,7 @@
 // artifacts and exit code reach the refs and another clone; placement by GPUs over two hosts.
 import t from 'tap'
 import path from 'node:path'
-import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs'
 import { execFileSync } from 'node:child_process'
 import { createHash, randomBytes } from 'node:crypto'
 import { makeRepo, lab, labJson, remoteAndOrigin } from '../../helpers.ts'
@@ -242,4 +242,29 @@ t.test('hostile records: host records that could reach ssh as options are refuse
   const why = Object.fromEntries(JSON.parse(res.out).failed.map((f: { path: string; reason: string }) => [f.path, f.reason]))
   t.match(why, { a: /not where git lab keeps artifacts/, b: /not where git lab keeps artifacts/, c: /not a host of this lab/, d: /not where git lab keeps artifacts/ })
   t.notOk(existsSync(path.join(r.dir, 'out', 'a')))
+})
+
+t.test('logging in: an identity named in local git config, then the ssh-agent; a refused login says how to fix it', async t => {
+  const r = makeRepo(t)
+  await lab(r, ['init'])
+  const h = await fakeHost(t, { home: r.home })
+  // The key moves out of the default place: nothing finds it by itself.
+  const keys = path.join(r.home, 'keys')
+  mkdirSync(keys)
+  renameSync(path.join(r.home, '.ssh', 'id_ed25519'), path.join(keys, 'lab key'))
+  await labJson(r, ['host', 'add', 'box', `127.0.0.1:${h.port}`, '--gpus', '0', '--workdir', path.join(h.dir, 'w')])
+  const no = await labJson(r, ['hosts'])
+  t.match(no, [{ reachable: false, error: /cannot log in to box as \w+: no key was accepted .*git config lab\.host\.box\.identity/ }])
+  r.git('config', 'lab.host.box.identity', '~/keys/lab key')
+  t.match(await labJson(r, ['hosts']), [{ reachable: true }], 'the identity named in local git config')
+  r.git('config', '--unset', 'lab.host.box.identity')
+  const sock = path.join(r.home, 'agent.sock')
+  const agent = execFileSync('ssh-agent', ['-a', sock, '-s'], { encoding: 'utf8' })
+  const pid = Number(/SSH_AGENT_PID=(\d+)/.exec(agent)![1])
+  t.teardown(() => { try { process.kill(pid) } catch { /* gone */ } })
+  execFileSync('ssh-add', ['-q', path.join(keys, 'lab key')], { env: { ...r.env, SSH_AUTH_SOCK: sock } })
+  r.env.SSH_AUTH_SOCK = sock
+  const id = (await labJson(r, ['submit', '-m', 'x', '--run', 'echo via agent', '--host', 'box'])).id
+  t.equal((await lab(r, ['worker', '--once', '--host', 'box'])).code, 0)
+  t.match(await labJson(r, ['show', id]), { status: 'succeeded' }, 'the ssh-agent')
 })
