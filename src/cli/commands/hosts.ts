@@ -4,7 +4,8 @@ import { json } from '../io.ts'
 import { withLab } from '../open.ts'
 import { listHosts } from '../../lab/hosts.ts'
 import type { Host, State } from '../../store/state.ts'
-import { SshBackend, lastSeen } from '../../dispatch/ssh/backend.ts'
+import { SshBackend } from '../../dispatch/ssh/backend.ts'
+import { lastSeen } from '../../dispatch/ssh/last-seen.ts'
 import type { Lab } from '../../lab/lab.ts'
 
 export const hostJson = (h: Host) => ({

@@ -3,8 +3,6 @@
 // pool of ssh2 connections. The job never depends on a connection: it runs in a session of its own on the host.
 import { createHash, randomBytes } from 'node:crypto'
 import { hostname } from 'node:os'
-import { mkdir, readFile, rename, writeFile } from 'node:fs/promises'
-import path from 'node:path'
 import type { Lab } from '../../lab/lab.ts'
 import type { ArtifactFile } from '../../lab/runs.ts'
 import type { Host } from '../../store/state.ts'
@@ -18,6 +16,7 @@ import { shCommand, shq } from './quote.ts'
 import { resolveTarget, UnreachableError, HostKeyError } from './connect.ts'
 import { Pool } from './pool.ts'
 import * as S from './scripts.ts'
+import { writeLastSeen } from './last-seen.ts'
 
 const ARTIFACT_INLINE_BYTES = 1024 * 1024
 const ARTIFACT_INLINE_TOTAL = 16 * 1024 * 1024
@@ -355,24 +354,6 @@ export class SshBackend implements Backend {
   }
 
   close(): void { this.pool.close() }
-}
-
-const seenFile = (lab: Lab, name: string) => path.join(lab.repo.commonDir, 'lab', 'hosts', `${name}.json`)
-
-async function writeLastSeen(lab: Lab, name: string, when: Date): Promise<void> {
-  const f = seenFile(lab, name)
-  await mkdir(path.dirname(f), { recursive: true })
-  const tmp = `${f}.${process.pid}.tmp`
-  await writeFile(tmp, JSON.stringify({ last_seen: when.toISOString() }) + '\n')
-  await rename(tmp, f)
-}
-
-/** When a git lab process of this clone last reached the host (null: never, as far as this clone knows). */
-export async function lastSeen(lab: Lab, name: string): Promise<string | null> {
-  try {
-    const v = JSON.parse(await readFile(seenFile(lab, name), 'utf8')) as { last_seen?: unknown }
-    return typeof v.last_seen === 'string' ? v.last_seen : null
-  } catch { return null }
 }
 
 export function parseKv(text: string): Record<string, string> {
