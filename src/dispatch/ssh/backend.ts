@@ -189,8 +189,16 @@ export class SshBackend implements Backend {
   }
 
   async attach(job: JobSpec): Promise<boolean> {
-    const d = await this.dir(job)
-    const lock = await this.sh(S.CAT, [`${d}/lock`])
+    let d: string
+    let lock: Awaited<ReturnType<SshBackend['sh']>>
+    try {
+      d = await this.dir(job)
+      lock = await this.sh(S.CAT, [`${d}/lock`])
+    } catch (e) {
+      // The host cannot be reached: followed from the records until it answers or lab.hostTimeout passes.
+      if (e instanceof UnreachableError) return true
+      throw e
+    }
     if (this.lockHeld(lock.stdout.toString('utf8'), true) === 'other') return false
     return (await this.sh(S.LOCK, [d, this.lockText()])).code === 0
   }
@@ -332,7 +340,9 @@ export class SshBackend implements Backend {
     const k = this.key(job)
     if (this.lost.has(k)) {
       // The host may be back later: what is left there is tidied when it is reachable, never waited for.
-      await this.sh(S.CLEANUP, [await this.dir(job), await this.repo(), '0', '', this.jobs.get(k)?.tag ?? 'none'], undefined, 20_000).catch(() => undefined)
+      try {
+        await this.sh(S.CLEANUP, [await this.dir(job), await this.repo(), '0', '', this.jobs.get(k)?.tag ?? 'none'], undefined, 20_000)
+      } catch { /* unreachable still */ }
     } else {
       const r = await this.sh(S.CLEANUP, [await this.dir(job), await this.repo(), job.keep ? '1' : '0',
         this.keepLarge.has(k) && !job.keep ? await this.keepDir(job) : '', (await this.jobFile(job))?.tag ?? 'none'])

@@ -13,7 +13,7 @@ export class HostsBackend implements Backend {
   /** GPUs each host offers (what gpus() found) */
   private readonly offered = new Map<string, number>()
 
-  constructor(lab: Lab, hosts: Host[], private readonly o: SshBackendOptions = {}) {
+  constructor(private readonly lab: Lab, hosts: Host[], private readonly o: SshBackendOptions = {}) {
     for (const h of hosts) this.hosts.set(h.name, new SshBackend(lab, h, o))
     this.name = `ssh:${hosts.map(h => h.name).join(',')}`
   }
@@ -77,9 +77,26 @@ export class HostsBackend implements Backend {
   async orphans(): Promise<JobSpec[]> {
     const out: JobSpec[] = []
     for (const [name, b] of this.hosts) {
-      out.push(...await b.orphans().catch(e => { this.o.log?.(`${name}: cannot look for jobs to re-attach to: ${(e as Error).message}`); return [] }))
+      out.push(...await b.orphans().catch(async e => {
+        // Unreachable now: what the records say this clone runs there is followed anyway, so that the host's jobs are
+        // lost after lab.hostTimeout as for a worker that never stopped (or read on when the host is back).
+        const known = await this.recorded(name)
+        this.o.log?.(`${name}: cannot look for jobs to re-attach to: ${(e as Error).message}${known.length ? ` (following the ${known.length} the records place there)` : ''}`)
+        return known
+      }))
     }
     return out
+  }
+
+  /** Attempts the records say this clone's worker runs on a host (claimed, setting up or running there). */
+  private async recorded(name: string): Promise<JobSpec[]> {
+    const s = await this.lab.state()
+    const me = this.lab.identity.writer
+    return Object.values(s.experiments).filter(e => ['claimed', 'setting_up', 'running'].includes(e.status) &&
+      e.runners[e.attempt]?.host === name && e.runners[e.attempt]?.writer === me).map(e => ({
+      id: e.id, attempt: e.attempt, commit: e.commit, run: e.run, setup: e.setup, env: {}, gpus: [], timeout: e.timeout,
+      keep: false, host: name,
+    }))
   }
   /** Whether any host holds a trace of the attempt (asked of reachable hosts only). */
   async holds(job: { id: string; attempt: number; host?: string }): Promise<boolean> {

@@ -150,3 +150,19 @@ t.test('a host that restarted (its boot id changed): its job is lost at once, an
   t.equal((await lab(r, ['logs', id, '--attempt', '2'])).out, 'started 2\n')
   t.equal((await lab(r, ['worker', '--once', '--host', 'box', '--retry-lost', '0'])).code, 2, 'a bad --retry-lost is refused')
 })
+
+t.test('a worker restarted while its host is down follows the recorded jobs there and marks them lost after lab.hostTimeout', async t => {
+  const { r, h } = await setup(t)
+  r.git('config', 'lab.hostTimeout', '3s')
+  const id = (await labJson(r, ['submit', '-m', 'stuck', '--run', 'echo started; sleep 60'])).id
+  t.teardown(() => killTree(id))
+  const first = labStart(r, ['worker', '--host', 'box'])
+  await waitFor('the job running', async () => (await labJson(r, ['show', id])).status === 'running', 60_000)
+  first.child.kill('SIGKILL')
+  await first.result
+  await h.down()
+  const w = await lab(r, ['worker', '--once', '--host', 'box'])
+  t.equal(w.code, 0, w.err)
+  t.match(w.err, /box: cannot look for jobs to re-attach to: .*\(following the 1 the records place there\)/)
+  t.match(await labJson(r, ['show', id]), { status: 'lost', reason: /host box unreachable for \d+s/ })
+})
