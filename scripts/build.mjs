@@ -30,6 +30,9 @@ await build({
   format: 'cjs',
   platform: 'node',
   target: 'node20',
+  // ssh2's optional native bindings (its crypto, cpu-features) are not bundled: ssh2 requires them in a try and uses
+  // its pure-JS code without them (their install scripts are not allowed in package.json: nothing is compiled).
+  external: ['*.node'],
   // ("use strict" first: a directive below a statement would not count, and src/ is strict code.)
   banner: { js: '"use strict";\nconst __labModuleUrl = require("node:url").pathToFileURL(__filename).href;' },
   // src/ is written as ES modules: where a module finds itself (src/lab/hooks.ts finds hooks/ from it)

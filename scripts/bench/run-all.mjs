@@ -1,13 +1,13 @@
 // Runs every benchmark, one child process each (so one's heap and temp repos never weigh on the next), then prints
 // a summary of the goals. Builds dist/ first if it is missing or older than src/.
 //
-//   node scripts/bench/run-all.mjs [version] [submit] [log] [sync] [worker] [ingest] [hooks] [writers] [concurrent] [scale] [index-size] [ui]    (default: all, in order)
+//   node scripts/bench/run-all.mjs [version] [submit] [log] [sync] [worker] [ingest] [hooks] [writers] [concurrent] [scale] [index-size] [ui] [ssh]    (default: all, in order)
 import { spawn } from 'node:child_process'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { ensureBuilt, fmt, fmtGoal, ms } from './lib.mjs'
 
-const ALL = ['version', 'submit', 'log', 'sync', 'worker', 'ingest', 'hooks', 'writers', 'concurrent', 'scale', 'index-size', 'ui']
+const ALL = ['version', 'submit', 'log', 'sync', 'worker', 'ingest', 'hooks', 'writers', 'concurrent', 'scale', 'index-size', 'ui', 'ssh']
 const names = process.argv.slice(2).length ? process.argv.slice(2) : ALL
 for (const n of names) if (!ALL.includes(n)) { console.error(`unknown benchmark ${JSON.stringify(n)}: ${ALL.join(', ')}`); process.exit(2) }
 

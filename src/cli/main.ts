@@ -32,7 +32,14 @@ const MSG: Verbs = {
   list: { args: '', help: 'Messages to me and the ones I sent (--unread, --all)', load: () => import('./commands/msg-list.ts') },
   read: { args: '[...ids]', help: 'Mark the given messages, or all unread ones, read', load: () => import('./commands/msg-read.ts') },
 }
-export const VERBS: VerbTables = { idea: IDEA, msg: MSG }
+const hostCmd = () => import('./commands/host.ts')
+const HOST: Verbs = {
+  add: { args: '<name> <target>', help: 'Add (or change) an SSH host: TARGET is [user@]host[:port] (--gpus N|auto, --workdir DIR, --jobs N, --tag T)', load: hostCmd },
+  remove: { args: '<name>', help: 'Remove a host from the lab', load: hostCmd },
+  check: { args: '<name>', help: 'Check each step of using a host: resolve, TCP, host key, login, git, sh, workdir, disk, nvidia-smi', load: hostCmd },
+  trust: { args: '<name>', help: "Add the host's key to ~/.ssh/known_hosts after showing its SHA256 fingerprint (--fingerprint F: only that key)", load: hostCmd },
+}
+export const VERBS: VerbTables = { idea: IDEA, msg: MSG, host: HOST }
 
 export function buildCli(ctx: Ctx, done: (p: Promise<number | void>) => void) {
   const cli = cac('git lab')
@@ -73,6 +80,7 @@ export function buildCli(ctx: Ctx, done: (p: Promise<number | void>) => void) {
     .option('--gpus <n>', 'How many GPUs it needs (default 0)').option('--depends-on <id>', 'Run after this experiment succeeds (repeatable)')
     .option('--timeout <duration>', 'Stop it after e.g. 30m, 2h').option('--no-code', 'Record no code snapshot')
     .option('--include <path>', 'Snapshot this untracked file (or folder) even if it looks like a secret (repeatable)')
+    .option('--host <name>', 'Run it on this SSH host only (git lab hosts)').option('--host-tag <tag>', 'Run it on an SSH host with this tag')
     .option('--param <name=value>', 'A param for the job ($LAB_PARAMS, LAB_PARAM_NAME; repeatable); V1,V2,... queues a sweep (\\, for a comma)')
 
   submitOpts(cli.command('submit', 'Snapshot the working tree (untouched) and queue an experiment'))
@@ -93,8 +101,20 @@ export function buildCli(ctx: Ctx, done: (p: Promise<number | void>) => void) {
     .option('--keep', 'Keep worktrees and journals under .git/lab/runs').option('--grace <duration>', 'SIGKILL this long after SIGTERM on cancel (default 10s)')
     .option('--sync-every <duration>', 'Sync with the lab remote this often (default 15s; 0: never)')
     .option('--lease <duration>', 'A claim lapses this long after its last renewal (default 2m)')
-    .example('git lab worker --jobs 4').example('git lab worker --once')
+    .option('--host <name>', 'Dispatch to this SSH host instead of running here (repeatable; all: every host of the lab)')
+    .option('--retry-lost <n>', 'Queue a job lost with its host (unreachable past lab.hostTimeout, restarted) again, up to attempt N')
+    .example('git lab worker --jobs 4').example('git lab worker --host gpu1 --host gpu2').example('git lab worker --once')
     .action(act(() => import('./commands/worker.ts')))
+
+  cli.command('host [verb] [...args]', 'SSH hosts of the lab: where workers dispatch experiments (credentials stay in ~/.ssh)')
+    .option('--gpus <n>', 'host add: GPUs it offers (a count, or auto: nvidia-smi -L there)').option('--workdir <dir>', 'host add: where runs go there (default ~/.git-lab)')
+    .option('--jobs <n>', 'host add: jobs at once (default: one per GPU, at least one)').option('--tag <tag>', 'host add: tag (repeatable; submit --host-tag)')
+    .option('--fingerprint <sha256>', 'host trust: trust only a key with this fingerprint').option('--json', 'JSON output')
+    .example('git lab host add gpu1 ann@gpu1.example.com --gpus auto --tag a100').example('git lab host trust gpu1').example('git lab host check gpu1')
+    .action(verbAct(HOST, true))
+  cli.command('hosts', 'SSH hosts of the lab: reachable or not, GPUs, jobs running, free disk').option('--offline', 'Do not connect: the records only')
+    .option('--json', 'JSON output')
+    .action(act(() => import('./commands/hosts.ts')))
 
   cli.command('logs <id>', 'Output of an experiment (stdout and stderr), from refs and the live journal')
     .option('-f, --follow', 'Keep printing new output until it ends').option('--tail <n>', 'Only the last N lines')

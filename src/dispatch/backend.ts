@@ -1,5 +1,6 @@
 // The one interface the worker drives hosts through: local is the first backend; ssh and slurm fit the same calls.
 import type { ArtifactFile } from '../lab/runs.ts'
+import type { Experiment } from '../store/state.ts'
 
 /** Everything a backend needs to run one attempt. */
 export interface JobSpec {
@@ -19,6 +20,8 @@ export interface JobSpec {
   graceMs?: number
   /** keep the worktree and journals after the run */
   keep: boolean
+  /** the SSH host it runs on (absent: this machine) */
+  host?: string
 }
 
 export type Stream = 'output' | 'metrics'
@@ -33,7 +36,12 @@ export interface JobPoll {
   setupFailed: boolean
   /** when the job started, ms since the epoch */
   startedAt: number
+  /** vanished: why, when the backend knows (host unreachable past lab.hostTimeout, host restarted) */
+  reason?: string
 }
+
+/** Where a job goes: the GPUs it gets (ids as gpus() lists them) and, for a backend of several hosts, which one. */
+export interface Placement { gpus: string[]; host?: string }
 
 export interface Backend {
   readonly name: string
@@ -66,4 +74,14 @@ export interface Backend {
   cleanup(job: JobSpec): Promise<void>
   /** resolves when something about the job may have changed (its process ended); optional low-latency hint */
   changed?(job: JobSpec): Promise<void>
+  /** why this backend can never run an experiment (e.g. pinned to a host it does not serve), or null. Absent: only
+   *  experiments not pinned to an SSH host */
+  fits?(e: Experiment): string | null
+  /** where a job of this experiment goes now, given the free GPUs and the jobs running; null: nowhere yet.
+   *  Absent: the first free GPUs, on this machine */
+  place?(e: Experiment, free: string[], running: JobSpec[]): Promise<Placement | null>
+  /** how many jobs it runs at once unless the worker is told (a backend of hosts: the sum of their slots) */
+  readonly totalSlots?: number
+  /** lets go of connections, so the process can exit */
+  close?(): void
 }

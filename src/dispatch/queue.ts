@@ -27,6 +27,8 @@ export interface QueueOptions {
   untrusted?: (e: Experiment) => string | null
   /** the experiments that have not ended (the index lists them): only those are read (default: all) */
   open?: readonly string[]
+  /** why this worker can never run an experiment (pinned to an SSH host it does not serve), or null */
+  fits?: (e: Experiment) => string | null
 }
 
 export const queueOrder = (a: Experiment, b: Experiment) =>
@@ -59,6 +61,8 @@ export function pickQueued(state: State, o: QueueOptions): QueueVerdict {
     if (failed) { v.cancel.push([e.id, failed]); continue }
     // A dependent of work this worker leaves queued waits for it (another worker may run it) but is not waited for.
     if (blocked.length) { v.waiting ||= !stuck; v.blocked.push([e.id, blocked]); continue }
+    const nofit = o.fits?.(e)
+    if (nofit) { v.unfit.push([e.id, nofit]); continue }
     if (e.gpus > o.totalGpus) { v.unfit.push([e.id, `needs ${e.gpus} GPU${e.gpus === 1 ? '' : 's'}; this host has ${o.totalGpus}: left queued for another worker`]); continue }
     if (e.gpus > o.freeGpus) v.waiting = true
     v.ready.push(e)

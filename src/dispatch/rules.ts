@@ -30,7 +30,7 @@ export function outcome(stopping: 'cancelled' | 'timed_out' | 'lost' | null, tim
   if (stopping === 'lost') return { ...base, status: 'lost', reason: `stopped by its worker: ${lostWhy ?? 'its claim was lost'}` }
   if (stopping === 'timed_out') return { ...base, status: 'timed_out', reason: `ran longer than its timeout of ${timeout}s` }
   if (stopping === 'cancelled' || e.status === 'cancelled') return { ...base, status: 'cancelled', reason: e.reason ?? 'cancelled' }
-  if (poll.phase === 'vanished') return { ...base, status: 'lost', reason: 'its process vanished without an exit code (was the host restarted?)' }
+  if (poll.phase === 'vanished') return { ...base, status: 'lost', reason: poll.reason ?? 'its process vanished without an exit code (was the host restarted?)' }
   if (poll.setupFailed) return { ...base, status: 'failed', reason: `setup failed with exit code ${code}` }
   if (code === 0) return { ...base, status: 'succeeded' }
   const sig = code !== null && code > 128 ? signalName(code - 128) : null

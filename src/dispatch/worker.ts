@@ -2,16 +2,16 @@
 // records how each ended, and re-attaches to jobs a previous worker left running.
 import { hostname } from 'node:os'
 import type { Lab } from '../lab/lab.ts'
-import { readClaim, type ClaimPosition, type ClaimResult } from '../lab/claims.ts'
+import { readClaim, releaseClaim, type ClaimPosition, type ClaimResult } from '../lab/claims.ts'
 import { cancelExperiment } from '../lab/experiments.ts'
-import { artifactsDraft, record, statusDraft } from '../lab/runs.ts'
+import { artifactsDraft, record, retryExperiment, statusDraft } from '../lab/runs.ts'
 import { sync } from '../lab/sync.ts'
 import { tidy } from '../lab/housekeeping.ts'
 import { sweepClaims } from '../lab/claim-sweep.ts'
 import { checkTrust, labTrust, untrustedReason, type Trust } from '../lab/trust.ts'
 import type { Draft } from '../store/op.ts'
 import { TERMINAL, type Experiment, type State } from '../store/state.ts'
-import type { Backend, JobPoll, JobSpec } from './backend.ts'
+import type { Backend, JobPoll, JobSpec, Placement } from './backend.ts'
 import { paramEnv, paramsFile } from '../lab/params.ts'
 import { Claimer } from './claimer.ts'
 import { BusyError } from '../errors.ts'
@@ -43,6 +43,8 @@ export interface WorkerOptions {
   onOutput?: (id: string, data: Buffer) => void
   /** called once a job's end is recorded */
   onFinish?: (e: Experiment) => void
+  /** a job lost with its host (unreachable past lab.hostTimeout, restarted) is queued again while its attempt is below this */
+  retryLost?: number
 }
 
 interface Active {
@@ -214,9 +216,10 @@ export class Worker {
 
   /** Claims and starts what fits, in queue order. */
   private async fill(state: State): Promise<QueueVerdict> {
-    const jobs = Math.max(1, this.o.jobs ?? 1)
+    const jobs = Math.max(1, this.o.jobs ?? this.backend.totalSlots ?? 1)
     const verdict = pickQueued(state, {
       only: this.o.only, open: this.lab.store.current?.state === state ? this.lab.store.current.open : undefined, freeGpus: this.freeGpus.length, totalGpus: this.totalGpus,
+      fits: e => this.fits(e),
       skip: id => this.active.has(id) || this.claimer.recentlyLost(state.experiments[id]), untrusted: e => untrustedReason(this.trust, e),
     })
     for (const [id, reason] of verdict.cancel) {
@@ -241,7 +244,12 @@ export class Worker {
     for (const e of verdict.ready) {
       if (this.active.size >= jobs || this.stopRequested) break
       if (e.gpus > free) continue
-      if (await this.claim(e)) free = this.freeGpus.length
+      const where = this.backend.place
+        ? await this.backend.place(e, this.freeGpus, [...this.active.values()].map(a => a.spec))
+        : { gpus: this.freeGpus.slice(0, e.gpus) }
+      // Nowhere now: a host unreachable, or its slots busy (then jobs run, and the worker goes on anyway).
+      if (!where) continue
+      if (await this.claim(e, where)) free = this.freeGpus.length
     }
     return verdict
   }
@@ -265,11 +273,19 @@ export class Worker {
     else { a.claim = null; this.halt(a, 'lost', r.lost) }
   }
 
-  private async claim(e: Experiment): Promise<boolean> {
+  /** Why the backend can never run an experiment; without a say of its own, experiments pinned to SSH hosts are not its. */
+  private fits(e: Experiment): string | null {
+    if (this.backend.fits) return this.backend.fits(e)
+    if (e.host || e.host_tag) return `pinned to ${e.host ? `host ${e.host}` : `hosts tagged ${e.host_tag}`}: left queued for a worker with --host`
+    return null
+  }
+
+  private async claim(e: Experiment, where: Placement): Promise<boolean> {
     const claim = await this.claimer.claim(e)
     if (!claim) return false
-    const gpus = this.freeGpus.slice(0, e.gpus)
+    const gpus = where.gpus
     const spec: JobSpec = {
+      ...(where.host ? { host: where.host } : {}),
       id: e.id, attempt: e.attempt, commit: e.commit, run: e.run, setup: e.setup, gpus, timeout: e.timeout, keep: !!this.o.keep,
       graceMs: this.o.graceMs ?? 10_000,
       params: paramsFile(e.params),
@@ -284,7 +300,13 @@ export class Worker {
       // Something of this attempt runs here already (its worker was killed before recording it): it is left alone,
       // and the next worker started here re-attaches to it. Nothing is recorded: the attempt did not fail.
       if (err instanceof BusyError) { this.log(`${e.id}: ${err.message}: left alone`); return false }
-      await record(this.lab, e.id, [statusDraft(e.id, e.attempt, { status: 'claimed', worker: this.name }),
+      // The host went away between placing and preparing: the attempt is given back, still queued.
+      if ((err as { code?: string }).code === 'Unreachable') {
+        await releaseClaim(this.lab, e.id, e.attempt, claim).catch(() => undefined)
+        this.log(`${e.id}: ${(err as Error).message}: left queued`)
+        return false
+      }
+      await record(this.lab, e.id, [statusDraft(e.id, e.attempt, { status: 'claimed', worker: this.name, ...(spec.host ? { host: spec.host } : {}) }),
         statusDraft(e.id, e.attempt, { status: 'failed', reason: `could not prepare the run: ${(err as Error).message}` })], 'failed to prepare')
       await this.backend.cleanup(spec).catch(() => undefined)
       this.log(`${e.id}: could not prepare: ${(err as Error).message}`)
@@ -296,8 +318,8 @@ export class Worker {
     a.claim = claim
     a.claimedHere = true
     const phase = spec.setup ? 'setting_up' : 'running'
-    await this.report(a, [statusDraft(e.id, e.attempt, { status: 'claimed', worker: this.name }), statusDraft(e.id, e.attempt, { status: phase })], phase)
-    this.log(`${e.id}: started (attempt ${e.attempt}${gpus.length ? `, GPUs ${gpus.join(',')}` : ''}): ${e.run}`)
+    await this.report(a, [statusDraft(e.id, e.attempt, { status: 'claimed', worker: this.name, ...(spec.host ? { host: spec.host } : {}) }), statusDraft(e.id, e.attempt, { status: phase })], phase)
+    this.log(`${e.id}: started (attempt ${e.attempt}${spec.host ? ` on ${spec.host}` : ''}${gpus.length ? `, GPUs ${gpus.join(',')}` : ''}): ${e.run}`)
     return true
   }
 
@@ -314,7 +336,7 @@ export class Worker {
       const poll = await this.backend.poll(a.spec)
       if (poll.phase !== 'exited' && poll.phase !== 'vanished') await this.renew(a)
       const { id, attempt } = a.spec
-      if (a.reported === 'none') await this.report(a, [statusDraft(id, attempt, { status: 'claimed', worker: this.name })], 'claimed')
+      if (a.reported === 'none') await this.report(a, [statusDraft(id, attempt, { status: 'claimed', worker: this.name, ...(a.spec.host ? { host: a.spec.host } : {}) })], 'claimed')
       const phase = poll.phase === 'running' || (poll.phase === 'exited' && !poll.setupFailed) ? 'running' : poll.phase === 'setting_up' ? 'setting_up' : null
       this.checkRunner(a, e)
       const rank = { none: 0, claimed: 1, setting_up: 2, running: 3 }
@@ -407,6 +429,11 @@ export class Worker {
     this.forget(a)
     const took = Math.round((Date.now() - poll.startedAt) / 1000)
     this.log(`${spec.id}: ${end.status}${end.reason ? ` (${end.reason})` : ''} after ${took}s`)
+    if (end.status === 'lost' && poll.reason && spec.attempt < (this.o.retryLost ?? 0)) {
+      await retryExperiment(this.lab, spec.id).then(
+        r => this.log(`${spec.id}: queued again as attempt ${r.attempt} (--retry-lost ${this.o.retryLost})`),
+        err => this.log(`${spec.id}: cannot queue it again: ${(err as Error).message}`))
+    }
     if (!this.o.onFinish) return
     await cleanup
     const after = (await this.lab.state()).experiments[spec.id]

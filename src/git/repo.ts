@@ -288,6 +288,20 @@ export class Repo {
   }
 
   /** A detached worktree of `commit` at `dir` (which must not exist yet or be empty). */
+  /**
+   * A pack of `tip` and what it needs, less what `have` already holds (commits another repository has): what an SSH
+   * host lacks of an experiment's code. `have` entries this repository does not know are skipped.
+   */
+  async packFor(tip: string, have: string[]): Promise<Buffer> {
+    const known: string[] = []
+    if (have.length) {
+      const r = await this.git(['cat-file', '--batch-check=%(objectname) %(objecttype)'], { input: have.join('\n') + '\n' })
+      for (const line of r.stdout.toString('utf8').split('\n')) if (/ commit$/.test(line)) known.push(line.split(' ')[0])
+    }
+    const r = await this.git(['pack-objects', '--revs', '--stdout', '--thin', '-q'], { input: [tip, ...known.map(k => `^${k}`)].join('\n') + '\n' })
+    return r.stdout
+  }
+
   async worktreeAdd(dir: string, commit: string): Promise<void> {
     await this.git(['worktree', 'add', '--quiet', '--detach', dir, commit])
   }

@@ -27,10 +27,14 @@ const runsHere = (e: Experiment, attempt: number) => e.runners[attempt]?.host ==
 
 export function artifactViews(e: Experiment, attempt: number): ArtifactView[] {
   const host = e.runners[attempt]?.host || null
-  return artifactsOf(e, attempt).map(a => ({
-    path: a.path, size: a.size, sha256: a.sha256, blob: a.blob, host: a.blob ? null : host, location: a.blob ? null : a.location,
-    here: a.blob !== null || (a.location !== null && runsHere(e, attempt)),
-  }))
+  return artifactsOf(e, attempt).map(a => {
+    // Kept on an SSH host of the lab: ssh://<host>/<path> names it.
+    const ssh = /^ssh:\/\/([^/]+)/.exec(a.location ?? '')?.[1] ?? null
+    return {
+      path: a.path, size: a.size, sha256: a.sha256, blob: a.blob, host: a.blob ? null : ssh ?? host, location: a.blob ? null : a.location,
+      here: a.blob !== null || (a.location !== null && !ssh && runsHere(e, attempt)),
+    }
+  })
 }
 
 /** The artifacts PATHs name (a file, or a folder: everything under it); all of them without PATHs. */
@@ -53,7 +57,11 @@ export function selectArtifacts(e: Experiment, attempt: number, paths: string[])
 
 export interface Fetched { path: string; file: string; size: number; sha256: string; from: 'git' | 'host' }
 export interface FetchResult { written: Fetched[]; failed: Array<{ path: string; reason: string }> }
-export interface FetchOptions { paths: string[]; dir: string; force: boolean; shown: (file: string) => string }
+export interface FetchOptions {
+  paths: string[]; dir: string; force: boolean; shown: (file: string) => string
+  /** reads a file kept on an SSH host of the lab (its name, the absolute path there): the dispatch layer's, given by the caller */
+  remote?: (host: string, file: string) => Promise<AsyncIterable<Buffer>>
+}
 
 /**
  * Writes the chosen artifacts under `dir` at their relative paths. Each file is written whole and checked, or
@@ -70,6 +78,10 @@ export async function fetchArtifacts(lab: Lab, e: Experiment, attempt: number, o
         const obj = await lab.repo.catFile.read(a.blob, MAX_COMPANION_BYTES)
         if (!obj?.data) throw new StateError(`${a.path}: its blob ${a.blob.slice(0, 12)} is missing or too large: run 'git lab sync' or 'git lab fsck'`)
         res.written.push({ path: a.path, file: await placeFile(t, obj.data), size: a.size, sha256: a.sha256, from: 'git' })
+      } else if (a.location?.startsWith('ssh://')) {
+        const [host, file] = sshLocation(e, attempt, a)
+        if (!o.remote) throw new StateError(`${a.path} is on SSH host ${host}: not reachable from here`)
+        res.written.push({ path: a.path, file: await placeFile(t, await o.remote(host, file)), size: a.size, sha256: a.sha256, from: 'host' })
       } else {
         const src = await hostFile(e, attempt, a)
         try {
@@ -84,6 +96,20 @@ export async function fetchArtifacts(lab: Lab, e: Experiment, attempt: number, o
     }
   }
   return res
+}
+
+/**
+ * ssh://<host>/<path> -> [host, path], read only where the SSH backend keeps artifacts on a host:
+ * <workdir>/artifacts/<id>.<attempt>/<path>, or a kept run's <workdir>/runs/<id>.<attempt>/out/<path>. The host must be
+ * one of the lab's (the caller looks it up); the file's hash is checked as it is copied.
+ */
+function sshLocation(e: Experiment, attempt: number, a: Artifact): [string, string] {
+  const m = /^ssh:\/\/([a-z0-9][a-z0-9_-]{2,63})(\/.*)$/.exec(a.location ?? '')
+  const file = m?.[2] ?? ''
+  const ok = m && path.posix.normalize(file) === file &&
+    [`/artifacts/${e.id}.${attempt}/${a.path}`, `/runs/${e.id}.${attempt}/out/${a.path}`].some(s => file.endsWith(s))
+  if (!ok) throw new StateError(`${a.path}: its location ${JSON.stringify(a.location)} is not where git lab keeps artifacts on a host: not read`)
+  return [m![1], file]
 }
 
 /**

@@ -31,6 +31,10 @@ export interface SubmitOptions {
   include?: string[]
   /** name -> values (parseParams): one value each queues one experiment, lists queue every combination (a sweep) */
   params?: ParamSpec
+  /** run it on this SSH host only (a name from `git lab hosts`) */
+  host?: string
+  /** run it on any SSH host with this tag */
+  hostTag?: string
 }
 
 export interface Submitted {
@@ -110,7 +114,10 @@ export async function submit(lab: Lab, o: SubmitOptions): Promise<Submitted> {
   // Ascending ids: experiments made at one time are listed by id, so `log` shows a sweep in its order.
   const ids = o.id && combos.length === 1 ? [o.id] : combos.map(() => newId()).sort()
   // (no params, no sweep: the fields are left out, as older versions wrote the record)
-  const optional = (i: number) => ({ ...(Object.keys(combos[i]).length ? { params: combos[i] } : {}), ...(sweep ? { sweep } : {}) })
+  if (o.host !== undefined && o.hostTag !== undefined) throw new InvalidError('give --host or --host-tag, not both')
+  if (o.hostTag !== undefined) checkTags([o.hostTag])
+  const pin = { ...(o.host !== undefined ? { host: o.host } : {}), ...(o.hostTag !== undefined ? { host_tag: o.hostTag } : {}) }
+  const optional = (i: number) => ({ ...(Object.keys(combos[i]).length ? { params: combos[i] } : {}), ...(sweep ? { sweep } : {}), ...pin })
   const record = (i: number, extra: Record<string, unknown>) => ({
     type: 'experiment.queue', entity: ids[i], payload: { message, run, setup, priority, tags, gpus, timeout, ...optional(i), ...extra },
   })
@@ -122,6 +129,7 @@ export async function submit(lab: Lab, o: SubmitOptions): Promise<Submitted> {
   const headP = lab.repo.head()
   treeP?.catch(() => undefined)
   const s = await lab.state()
+  if (o.host !== undefined && !s.hosts[o.host]) throw new NotFoundError(`unknown host ${JSON.stringify(o.host)}: see 'git lab hosts'`)
   const idea = o.idea ? resolveId('idea', s.ideas, o.idea) : null
   const dependsOn = [...new Set((o.dependsOn ?? []).map(d => resolveId('experiment', s.experiments, d)))]
   let commit: string | null = null

@@ -17,7 +17,7 @@ export function experimentJson(e: Experiment) {
   return {
     id: e.id, status: e.status, message: e.message, run: e.run, setup: e.setup, commit: e.commit, base: e.base,
     idea: e.idea, priority: e.priority, tags: e.tags, depends_on: e.depends_on, gpus: e.gpus, timeout: e.timeout,
-    params: typedParams(e.params), sweep: e.sweep,
+    params: typedParams(e.params), sweep: e.sweep, host: e.host ?? null, host_tag: e.host_tag ?? null,
     author: e.author, writer: e.writer, created_at: e.created_at, started_at: e.started_at, finished_at: e.finished_at,
     exit_code: e.exit_code, reason: e.reason, attempt: e.attempt, metrics: e.metrics, series: e.series,
     metrics_skipped: e.metrics_skipped, output_bytes: e.output_bytes, output_dropped: e.output_dropped, runner: e.runners[e.attempt] ?? null,

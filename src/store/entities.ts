@@ -17,12 +17,16 @@ export const compareKeys = (a: OpKey, b: OpKey) => a[0] - b[0] || (a[1] < b[1] ?
 export interface GroupRecord<T> { v: T | null; ops: OpKey[] }
 
 export type EntityKind = 'x' | 'm'
-/** The fold group an operation belongs to: `x:ID` an experiment, `m:ID` a message, `i` every idea, `c` the config. */
+/**
+ * The fold group an operation belongs to: `x:ID` an experiment, `m:ID` a message, `i` every idea, `h` every SSH host,
+ * `c` the config.
+ */
 export function groupOf(op: Op): string {
   const t = op.type
   if (t.startsWith('experiment.')) return `x:${op.entity}`
   if (t.startsWith('message.')) return `m:${op.entity}`
   if (t.startsWith('idea.')) return 'i'
+  if (t.startsWith('host.')) return 'h'
   return 'c'
 }
 

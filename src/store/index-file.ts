@@ -6,21 +6,22 @@
 import { readFile, writeFile, rename, mkdir, readdir, rm, open, stat } from 'node:fs/promises'
 import path from 'node:path'
 import { randomBytes } from 'node:crypto'
-import type { Experiment, Idea, LabConfig, Message, SkippedOp, State } from './state.ts'
+import type { Experiment, Host, Idea, LabConfig, Message, SkippedOp, State } from './state.ts'
 import { STATUSES, TERMINAL, reviveExperiment, reviveIdeas } from './state.ts'
 import { dict, unproto } from './safe-json.ts'
 import type { Rejected, WriterCursor } from './fold.ts'
 import { EntityMap, indexFileGone, parseIndexFile, readIndexBytes, readIndexFile, type OpKey } from './entities.ts'
 import { KINDS } from './ops/index.ts'
 
-// 8: per-entity shards instead of one state snapshot and an op log, and the ended attempts' feed
-export const INDEX_VERSION = 8
+// 9: SSH hosts in the core; 8: per-entity shards instead of one state snapshot and an op log, the ended attempts' feed
+export const INDEX_VERSION = 9
 /** An index made by a version that knew other operation kinds may have skipped ops this one can read. */
 export const KINDS_KEY = [...KINDS.keys()].sort().join(',')
 /** How long a file no index.json names stays: a save writes its files before index.json. */
 export const KEEP_REPLACED_MS = 60_000
 
-export interface Core { config: LabConfig; skipped: SkippedOp[]; max_lamport: number; config_ops: OpKey[] }
+/** The small part of the state, saved in index.json: the config, the SSH hosts (and each group's ops), skipped ops. */
+export interface Core { config: LabConfig; hosts: Record<string, Host>; skipped: SkippedOp[]; max_lamport: number; config_ops: OpKey[]; host_ops: OpKey[] }
 
 export interface IndexData {
   version: number
@@ -208,7 +209,9 @@ export interface Live {
 }
 
 function liveState(live: Live, core: Core): State {
-  const s = { experiments: live.x.proxy, messages: live.m.proxy, config: core.config, skipped: core.skipped, max_lamport: core.max_lamport } as State
+  const s = {
+    experiments: live.x.proxy, messages: live.m.proxy, hosts: core.hosts, config: core.config, skipped: core.skipped, max_lamport: core.max_lamport,
+  } as State
   Object.defineProperty(s, 'ideas', {
     enumerable: true, configurable: true,
     get: () => live.ideas.get().ideas,
@@ -223,7 +226,7 @@ const shardFiles = (files: Record<string, string>, kind: 'x' | 'm') => {
   return out
 }
 
-const emptyCore = (): Core => ({ config: { objective: null }, skipped: [], max_lamport: 0, config_ops: [] })
+const emptyCore = (): Core => ({ config: { objective: null }, hosts: dict(), skipped: [], max_lamport: 0, config_ops: [], host_ops: [] })
 
 /** Maps keyed by writer ids or ref names get no prototype back after parsing (a writer may be named `constructor`). */
 function reviveMeta(m: IndexData): IndexData {
@@ -320,7 +323,7 @@ export class IndexFiles {
         return now && { file: now.order_file, bytes: now.order_bytes, sorted: now.order_sorted }
       }),
     }
-    const core: Core = { ...meta.core, config: meta.core.config ?? { objective: null } }
+    const core: Core = { ...meta.core, config: meta.core.config ?? { objective: null }, hosts: unproto(meta.core.hosts ?? {}), host_ops: meta.core.host_ops ?? [] }
     return { ...meta, core, live, state: liveState(live, core) }
   }
 
@@ -364,7 +367,10 @@ export class IndexFiles {
     index.order_file = live.order.file
     index.order_bytes = live.order.bytes
     index.order_sorted = live.order.sorted
-    index.core = { config: state.config, skipped: state.skipped, max_lamport: state.max_lamport, config_ops: index.core.config_ops }
+    index.core = {
+      config: state.config, hosts: state.hosts, skipped: state.skipped, max_lamport: state.max_lamport,
+      config_ops: index.core.config_ops, host_ops: index.core.host_ops,
+    }
     index.gen = rand()
     const { state: _s, live: _l, gen, version, ...meta } = index
     void _s, void _l
@@ -485,6 +491,6 @@ export function indexView(index: IndexData): unknown {
   return JSON.parse(JSON.stringify({
     state: index.state, counts: Object.fromEntries(Object.entries(index.counts).filter(([, n]) => n !== 0)), open: index.open, best: index.best,
     order: live.order.all(), experiments: shards(live.x as EntityMap<unknown>), messages: shards(live.m as EntityMap<unknown>),
-    idea_ops: live.ideas.get().ops, config_ops: index.core.config_ops,
+    idea_ops: live.ideas.get().ops, config_ops: index.core.config_ops, host_ops: index.core.host_ops,
   }))
 }

@@ -37,6 +37,9 @@ export interface Experiment {
   params: Record<string, string>
   /** the sweep it was queued in (one submit of several value combinations), or null */
   sweep: string | null
+  /** pinned to this SSH host (`submit --host`), or to any host with this tag (`--host-tag`); null: anywhere */
+  host: string | null
+  host_tag: string | null
   author: string
   writer: string
   created_at: string
@@ -92,6 +95,21 @@ export interface Message {
 export interface Objective { metric: string; direction: 'minimize' | 'maximize' }
 export interface LabConfig { objective: Objective | null }
 
+/** An SSH host of the lab (host.add): where to reach it, never how to log in. null: not given (defaults apply). */
+export interface Host {
+  name: string
+  address: string
+  user: string | null
+  port: number | null
+  /** null: as many as `nvidia-smi -L` lists there */
+  gpus: number | null
+  workdir: string | null
+  jobs: number | null
+  tags: string[]
+  writer: string
+  updated_at: string
+}
+
 /** An operation that could not apply, and its lamport clock (with the op id, its place in the fold). */
 export interface SkippedOp { op: string; reason: string; lamport: number }
 
@@ -99,6 +117,8 @@ export interface State {
   experiments: Record<string, Experiment>
   ideas: Record<string, Idea>
   messages: Record<string, Message>
+  /** host name -> its record */
+  hosts: Record<string, Host>
   config: LabConfig
   /** operations that were valid on their own but could not apply (unknown entity, cycle, ...) */
   skipped: SkippedOp[]
@@ -108,7 +128,7 @@ export interface State {
 // Every map keyed by a name another writer chose (entity ids, metric names, attempts) has no prototype: an id such as
 // `constructor` or a metric named `__proto__` or `toString` is an ordinary key.
 export const emptyState = (): State => ({
-  experiments: dict(), ideas: dict(), messages: dict(), config: { objective: null }, skipped: [], max_lamport: 0,
+  experiments: dict(), ideas: dict(), messages: dict(), hosts: dict(), config: { objective: null }, skipped: [], max_lamport: 0,
 })
 
 /** An experiment read back from JSON, with its maps made prototype-free again (in place). */
@@ -118,6 +138,8 @@ export function reviveExperiment(e: Experiment): void {
   unproto(e.series)
   e.params = unproto(e.params)
   e.sweep ??= null
+  e.host ??= null
+  e.host_tag ??= null
 }
 
 export const reviveIdeas = (ideas: Record<string, Idea>): Record<string, Idea> => unproto(ideas)
@@ -125,7 +147,7 @@ export const reviveIdeas = (ideas: Record<string, Idea>): Record<string, Idea> =
 /** A whole state read back from JSON, with its maps made prototype-free again. */
 export function reviveState(s: State): State {
   for (const e of Object.values(s.experiments)) reviveExperiment(e)
-  return { ...s, experiments: unproto(s.experiments), ideas: reviveIdeas(s.ideas), messages: unproto(s.messages) }
+  return { ...s, experiments: unproto(s.experiments), ideas: reviveIdeas(s.ideas), messages: unproto(s.messages), hosts: unproto(s.hosts ?? {}) }
 }
 
 /** Skipped operations in fold order, whatever order they were folded in (a group refolded alone adds its own). */

@@ -320,12 +320,14 @@ export class Store {
   private groupKeys(index: IndexData, g: string): OpKey[] {
     if (g === 'i') return index.live.ideas.get().ops
     if (g === 'c') return index.core.config_ops
+    if (g === 'h') return index.core.host_ops
     return (g[0] === 'x' ? index.live.x : index.live.m).ops(g.slice(2))
   }
 
   private record(index: IndexData, g: string, key: OpKey): void {
     if (g === 'i') { index.live.ideas.get().ops.push(key); index.live.ideas.dirty = true }
     else if (g === 'c') index.core.config_ops.push(key)
+    else if (g === 'h') index.core.host_ops.push(key)
     else (g[0] === 'x' ? index.live.x : index.live.m).touch(g.slice(2), key)
   }
 
@@ -352,6 +354,7 @@ export class Store {
       st.max_lamport = Math.max(st.max_lamport, scratch.max_lamport)
       if (g === 'i') next.live.ideas.set(scratch.ideas, keys)
       else if (g === 'c') { st.config = scratch.config; next.core.config_ops = keys }
+      else if (g === 'h') { st.hosts = scratch.hosts; next.core.host_ops = keys }
       else if (g[0] === 'x') next.live.x.reset(g.slice(2), scratch.experiments[g.slice(2)] ?? null, keys)
       else next.live.m.reset(g.slice(2), scratch.messages[g.slice(2)] ?? null, keys)
     })

@@ -80,6 +80,24 @@ t.test('an operation that arrives late refolds its experiment alone; the index e
   t.same((await labJson(b, ['show', target])).notes.map((n: any) => n.text), notes)
 })
 
+t.test('SSH hosts live in index.json; a late host record refolds the hosts alone', async t => {
+  const { remote, origin: a } = remoteAndOrigin(t)
+  await labJson(a, ['init'])
+  await labJson(a, ['host', 'add', 'box1', 'ann@10.0.0.1'])
+  await labJson(a, ['sync'])
+  const b = makeRepo(t, { clone: remote.dir, name: 'Bo' })
+  await labJson(b, ['init'])
+  await labJson(b, ['host', 'add', 'box2', '10.0.0.2:2222', '--gpus', '2'])
+  await labJson(b, ['sync'])
+  await labJson(a, ['host', 'remove', 'box1'])
+  await labJson(a, ['host', 'add', 'box3', '10.0.0.3'])
+  await labJson(a, ['sync'])
+  const names = (await labJson(a, ['hosts', '--offline'])).map((h: any) => h.name)
+  t.same(names, ['box2', 'box3'])
+  t.same(Object.keys(indexOf(a).core.hosts).sort(), ['box2', 'box3'], 'in index.json')
+  t.equal((await labJson(a, ['fsck'])).index_consistent, true)
+})
+
 t.test('a crashed save and replaced files: nothing misread, nothing left for long', async t => {
   const r = makeRepo(t)
   await labJson(r, ['init'])

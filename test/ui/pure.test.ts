@@ -10,7 +10,7 @@ import type { Experiment } from '../../src/store/state.ts'
 
 const exp = (id: string, o: Partial<Experiment> = {}): Experiment => ({
   id, status: 'succeeded', message: `run ${id}`, run: 'python train.py', setup: null, commit: null, base: null, idea: null, priority: 0,
-  tags: [], depends_on: [], gpus: 0, timeout: null, params: {}, sweep: null, author: 'Ann', writer: 'w1', created_at: '2026-01-01T00:00:00.000Z',
+  tags: [], depends_on: [], gpus: 0, timeout: null, params: {}, sweep: null, host: null, host_tag: null, author: 'Ann', writer: 'w1', created_at: '2026-01-01T00:00:00.000Z',
   started_at: null, finished_at: null, exit_code: null, reason: null, attempt: 1, metrics: {}, final_metrics: null, series: {}, metrics_skipped: 0,
   output_bytes: 0, output_dropped: 0, chunks: [], artifacts: [], runners: {}, notes: [], updated_at: '2026-01-01T00:00:00.000Z', ...o,
 })

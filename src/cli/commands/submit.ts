@@ -16,6 +16,7 @@ export function submitOptions(args: string[], o: Record<string, unknown>): Submi
     message: text(o.message)!, run: text(o.run)!, setup: text(o.setup), idea: text(o.idea), from: text(o.from),
     priority: int('priority', o.priority), gpus: int('gpus', o.gpus), tags: many(o.tag), dependsOn: many(o.dependsOn),
     noCode: o.code === false, timeout: text(o.timeout), include: many(o.include), params: parseParams(many(o.param)),
+    host: text(o.host), hostTag: text(o.hostTag),
   }
 }
 

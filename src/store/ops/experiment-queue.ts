@@ -10,6 +10,7 @@ export const experimentQueue: OpKind = {
     message: text(16384), run: text(16384), setup: text(16384, true), commit: sha(true), base: sha(true),
     idea: entity(true), priority: int(-1_000_000, 1_000_000, true), tags: list(tag, 64), depends_on: list(entity(), 256),
     gpus: int(0, 1024, true), timeout: int(1, 10 * 365 * 86400, true), params: checkParams, sweep: entity(true),
+    host: entity(true), host_tag: v => v === null || v === undefined ? null : tag(v),
   }),
   apply(s, op) {
     if (s.experiments[op.entity]) return `experiment ${op.entity} already exists`
@@ -22,6 +23,7 @@ export const experimentQueue: OpKind = {
       tags: [...new Set(strs(p.tags))].sort(), depends_on: [...new Set(strs(p.depends_on))],
       gpus: typeof p.gpus === 'number' ? p.gpus : 0, timeout: typeof p.timeout === 'number' ? p.timeout : null,
       params: params(p.params), sweep: typeof p.sweep === 'string' ? p.sweep : null,
+      host: typeof p.host === 'string' ? p.host : null, host_tag: typeof p.host_tag === 'string' ? p.host_tag : null,
       author: op.author, writer: op.writer, created_at: op.time, started_at: null, finished_at: null,
       exit_code: null, reason: null, attempt: 1, metrics: dict(), final_metrics: null, series: dict(), metrics_skipped: 0,
       output_bytes: 0, output_dropped: 0, chunks: [], artifacts: [], runners: dict(), notes: [], updated_at: op.time,

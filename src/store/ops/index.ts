@@ -12,9 +12,10 @@ import { experimentStatus } from './experiment-status.ts'
 import { experimentChunk } from './experiment-chunk.ts'
 import { experimentArtifacts } from './experiment-artifacts.ts'
 import { messageSend, messageRead } from './message-send.ts'
+import { hostAdd, hostRemove } from './host.ts'
 
 export const KINDS: ReadonlyMap<string, OpKind> = new Map([
   labConfig, ideaCreate, ideaLink, ideaResolve, ideaNote, ideaTag,
   experimentQueue, experimentCancel, experimentStatus, experimentChunk, experimentArtifacts, experimentNote, experimentTag,
-  messageSend, messageRead,
+  messageSend, messageRead, hostAdd, hostRemove,
 ].map(k => [k.type, k]))
