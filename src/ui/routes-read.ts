@@ -9,7 +9,13 @@ import { diffExperiment } from '../lab/experiments.ts'
 import { viewMessages } from '../lab/messages.ts'
 import { status } from '../lab/sync.ts'
 import { labTrust, untrustedReason } from '../lab/trust.ts'
-import { artifactsOf } from '../lab/artifacts.ts'
+import { artifactsOf, fetchArtifacts } from '../lab/artifacts.ts'
+import { hostFiles } from '../dispatch/ssh/host-files.ts'
+import { mkdtemp, rm } from 'node:fs/promises'
+import { createReadStream } from 'node:fs'
+import { Readable } from 'node:stream'
+import { tmpdir } from 'node:os'
+import path from 'node:path'
 import { InvalidError, NotFoundError } from '../errors.ts'
 import { align, ascending, type RunPoints } from './downsample.ts'
 import { bestOf, newestFirst } from './table.ts'
@@ -141,12 +147,31 @@ export function readRoutes(app: Hono, view: LabView) {
     const p = c.req.query('path') ?? ''
     const a = artifactsOf(e, attempt).find(x => x.path === p)
     if (!a) throw new NotFoundError(`${e.id} attempt ${attempt} has no artifact ${JSON.stringify(p)}`)
-    if (!a.blob) throw new NotFoundError(`${JSON.stringify(p)} is kept on the host that ran it, not in git: 'git lab artifacts ${e.id} ${p}' fetches it`)
+    const name = p.split('/').pop() || 'artifact'
+    const download = () => {
+      c.header('Content-Type', 'application/octet-stream')
+      c.header('Content-Disposition', `attachment; filename*=UTF-8''${encodeURIComponent(name)}`)
+    }
+    if (!a.blob) {
+      // Kept on the host that ran it: fetched as `git lab artifacts` does (only where git lab keeps artifacts, this
+      // machine or an SSH host of the lab, its hash checked), into a folder of its own that goes once it is sent.
+      const tmp = await mkdtemp(path.join(tmpdir(), 'lab-artifact-'))
+      const hosts = hostFiles(lab)
+      try {
+        const r = await fetchArtifacts(lab, e, attempt, { paths: [p], dir: tmp, force: true, shown: f => f, remote: hosts.remote })
+        if (!r.written.length) throw new NotFoundError(r.failed[0]?.reason ?? `${p}: not fetched`)
+        const stream = createReadStream(r.written[0].file)
+        download()
+        stream.on('close', () => { void rm(tmp, { recursive: true, force: true }) })
+        return c.body(Readable.toWeb(stream) as ReadableStream)
+      } catch (err) {
+        await rm(tmp, { recursive: true, force: true })
+        throw err
+      } finally { hosts.close() }
+    }
     const obj = await lab.repo.catFile.read(a.blob, 64 * 1024 * 1024)
     if (!obj?.data) throw new NotFoundError(`artifact blob ${a.blob} is missing here: run 'git lab sync'`)
-    const name = p.split('/').pop() || 'artifact'
-    c.header('Content-Type', 'application/octet-stream')
-    c.header('Content-Disposition', `attachment; filename*=UTF-8''${encodeURIComponent(name)}`)
+    download()
     return c.body(new Uint8Array(obj.data))
   })
 

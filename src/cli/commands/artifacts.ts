@@ -6,8 +6,8 @@ import { withLab, int, text } from '../open.ts'
 import { table } from '../format.ts'
 import { getExperiment } from '../../lab/experiments.ts'
 import { artifactViews, fetchArtifacts } from '../../lab/artifacts.ts'
-import { NotFoundError, StateError, UsageError } from '../../errors.ts'
-import { SshBackend } from '../../dispatch/ssh/backend.ts'
+import { NotFoundError, UsageError } from '../../errors.ts'
+import { hostFiles } from '../../dispatch/ssh/host-files.ts'
 
 export async function run(ctx: Ctx, args: string[], o: Record<string, unknown>) {
   const [id, ...paths] = args
@@ -30,15 +30,9 @@ export async function run(ctx: Ctx, args: string[], o: Record<string, unknown>) 
       const rel = path.relative(ctx.cwd, file)
       return rel && !rel.startsWith('..') && !path.isAbsolute(rel) ? rel : file
     }
-    const backends = new Map<string, SshBackend>()
-    const remote = async (name: string, file: string) => {
-      const h = (await lab.state()).hosts[name]
-      if (!h) throw new StateError(`the file is on host ${name}, which is not a host of this lab (any more): see 'git lab hosts'`)
-      if (!backends.has(name)) backends.set(name, new SshBackend(lab, h))
-      return backends.get(name)!.fetch(file)
-    }
-    const res = await fetchArtifacts(lab, e, attempt, { paths, dir, force: !!o.force, shown, remote })
-      .finally(() => { for (const b of backends.values()) b.close() })
+    const hosts = hostFiles(lab)
+    const res = await fetchArtifacts(lab, e, attempt, { paths, dir, force: !!o.force, shown, remote: hosts.remote })
+      .finally(() => hosts.close())
     if (o.json) json(ctx.io, { id: e.id, attempt, dir, files: res.written, failed: res.failed })
     else ctx.io.out(res.written.map(f => shown(f.file) + '\n').join(''))
     for (const reason of new Set(res.failed.map(f => f.reason))) ctx.io.err(`git lab: ${reason}\n`)
