@@ -28,6 +28,17 @@ export async function startUi(t: Teardown, repo: { dir: string; env: NodeJS.Proc
   return { url, base: url.replace(/\?.*$/, ''), child: p.child, result: p.result, output: p.output }
 }
 
+/** `git lab ui` on the repo and a chromium page opened on its token URL; `errors` collects the page's script errors. */
+export async function openPage(t: Teardown, repo: { dir: string; env: NodeJS.ProcessEnv }) {
+  const ui = await startUi(t, repo)
+  const browser = await launch(t)
+  const page = await browser.newPage({ viewport: { width: 1400, height: 850 } })
+  const errors: string[] = []
+  page.on('pageerror', e => errors.push(e.message))
+  await page.goto(ui.url)
+  return { ui, browser, page, errors }
+}
+
 /** Pixels of the canvases under `selector` that are coloured (saturated: a series or a node, not the grid or text). */
 export function colouredPixels(page: Page, selector: string): Promise<number> {
   return page.evaluate(sel => {

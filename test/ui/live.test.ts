@@ -2,18 +2,13 @@
 // cancel from the page reaches the CLI; messages and the queue as they change.
 import t from 'tap'
 import { makeRepo, lab, labJson, labProcess, labStart, waitFor } from '../helpers.ts'
-import { hasChromium, launch, startUi, shot } from './browser.ts'
+import { hasChromium, openPage, shot } from './browser.ts'
 
 t.test('changes from other processes show live', { skip: !hasChromium }, async t => {
   const r = makeRepo(t)
   await lab(r, ['init'])
   await lab(r, ['submit', '-m', 'first', '--run', 'true'])
-  const ui = await startUi(t, r)
-  const browser = await launch(t)
-  const page = await browser.newPage({ viewport: { width: 1400, height: 850 } })
-  const errors: string[] = []
-  page.on('pageerror', e => errors.push(e.message))
-  await page.goto(ui.url)
+  const { ui, page, errors } = await openPage(t, r)
   await page.locator('.row[data-id]').first().waitFor()
 
   // Live: a submit from another terminal shows in the open table without reload

@@ -4,7 +4,7 @@ import t from 'tap'
 import { randomBytes } from 'node:crypto'
 import { makeRepo, lab } from '../helpers.ts'
 import { Lab } from '../../src/lab/lab.ts'
-import { hasChromium, launch, startUi, shot, colouredPixels } from './browser.ts'
+import { hasChromium, launch, openPage, shot, startUi, colouredPixels } from './browser.ts'
 
 const COUNT = 10_000
 
@@ -80,12 +80,7 @@ t.test('500 ideas: the DAG lays out in layers and draws', { skip: !hasChromium }
       payload: { text: `idea ${i}: ${['wider', 'deeper', 'rope', 'lr warmup', 'dropout'][i % 5]}`, tags: [], parents: i ? [...new Set([ids[Math.floor((i - 1) / 3)], ...(i % 7 === 0 && i > 10 ? [ids[i - 5]] : [])])] : [] },
     })), '500 ideas')
   } finally { l.close() }
-  const ui = await startUi(t, r)
-  const browser = await launch(t)
-  const page = await browser.newPage({ viewport: { width: 1400, height: 850 } })
-  const errors: string[] = []
-  page.on('pageerror', e => errors.push(e.message))
-  await page.goto(ui.url)
+  const { ui, page, errors } = await openPage(t, r)
   await page.goto(`${ui.base}#/ideas`)
   await page.locator('.muted', { hasText: '500 ideas' }).waitFor({ timeout: 30_000 })
   await page.waitForFunction(() => document.querySelectorAll('.dag canvas').length > 0)
