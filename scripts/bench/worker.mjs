@@ -20,11 +20,14 @@ function traced(file) {
   for (const line of readFileSync(file, 'utf8').split('\n')) {
     if (!line) continue
     const ev = JSON.parse(line)
-    if (ev.event === 'start') bySid.set(ev.sid, { argv: ev.argv.slice(1), start: Date.parse(ev.time), exit: null })
+    // (the command after any `-c key=value` git is given first)
+    if (ev.event === 'start') bySid.set(ev.sid, { argv: dropConfig(ev.argv.slice(1)), start: Date.parse(ev.time), exit: null })
     else if (ev.event === 'exit' && bySid.has(ev.sid)) bySid.get(ev.sid).exit = Date.parse(ev.time)
   }
   return [...bySid.values()].sort((a, b) => a.start - b.start)
 }
+
+const dropConfig = argv => { let i = 0; while (argv[i] === '-c') i += 2; return argv.slice(i) }
 
 /**
  * Per experiment (in the order the worker ran them): claim (start of the claim commit's fast-import, the last one
@@ -59,7 +62,8 @@ function rawRecord(dir, env, ref, parent, file, text) {
   const stream = `commit refs/bench/fast-import\nmark :1\nauthor Bench <bench@example.com> ${when}\ncommitter Bench <bench@example.com> ${when}\n` +
     `data ${Buffer.byteLength(msg)}\n${msg}${parent ? `from ${parent}\n` : 'deleteall\n'}M 100644 inline ${file}\ndata ${Buffer.byteLength(text)}\n${text}\n\n` +
     'get-mark :1\nreset refs/bench/fast-import\n\ndone\n'
-  const sha = run('git', ['fast-import', '--quiet', '--done', '--date-format=raw'], { cwd: dir, env, input: stream }).trim()
+  // (the pack kept as git lab keeps it: no `unpack-objects` after each record, on either side)
+  const sha = run('git', ['-c', 'fastimport.unpackLimit=1', 'fast-import', '--quiet', '--done', '--date-format=raw'], { cwd: dir, env, input: stream }).trim()
   run('git', ['update-ref', '--stdin'], { cwd: dir, env, input: `update ${ref} ${sha} ${parent ?? '0'.repeat(40)}\n` })
   return sha
 }

@@ -80,7 +80,10 @@ export async function fastImport(specs: CommitSpec[], cwd: string, env: NodeJS.P
   const tmpRef = `refs/lab/tmp/fast-import-${process.pid}`
   const input = fastImportStream(specs, tmpRef)
   return new Promise((resolve, reject) => {
-    const child = spawn('git', ['fast-import', '--quiet', '--done', '--date-format=raw'], { cwd, env, stdio: ['pipe', 'pipe', 'pipe'] })
+    // The pack fast-import writes is kept as it is (fastimport.unpackLimit=1): below the default limit of 100 objects,
+    // which every lab record is, git would start `unpack-objects` to explode it into loose objects, one more process
+    // per write (~8 ms). Packs are gathered by git's housekeeping, which git lab starts (src/lab/housekeeping.ts).
+    const child = spawn('git', ['-c', 'fastimport.unpackLimit=1', 'fast-import', '--quiet', '--done', '--date-format=raw'], { cwd, env, stdio: ['pipe', 'pipe', 'pipe'] })
     let out = ''
     let err = ''
     child.stdout.on('data', (b: Buffer) => { out += b.toString() })

@@ -10,6 +10,7 @@ import { NotInitializedError } from '../errors.ts'
 import { CONFIG_KEYS, labRemotesOf, migrateRemotes } from './remotes.ts'
 import { lookStaysCurrent } from './hook-look.ts'
 import { writerRef } from '../store/layout.ts'
+import { tidy } from './housekeeping.ts'
 
 export interface LabOptions {
   cwd: string
@@ -87,6 +88,8 @@ export class Lab {
     const writer = this.requireWriter()
     const ops = await this.store.append(drafts, { writer, author: this.ident(), snapshots, summary })
     await lookStaysCurrent(this.repo, writerRef(writer), this.store.current!.refs[writerRef(writer)], ops)
+    // Each write leaves a small pack: past TIDY_PACKS, git's housekeeping gathers them (started in the background).
+    await tidy(this, Date.now(), { packsOnly: true }).catch(() => false)
     return this.store.current!.state
   }
 
