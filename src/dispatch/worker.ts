@@ -1,6 +1,8 @@
 // The worker: claims queued experiments, runs them through a backend, seals their journals into refs as they go,
 // records how each ended, and re-attaches to jobs a previous worker left running.
 import { hostname } from 'node:os'
+import { watch, type FSWatcher } from 'node:fs'
+import path from 'node:path'
 import type { Lab } from '../lab/lab.ts'
 import { readClaim, releaseClaim, type ClaimPosition, type ClaimResult } from '../lab/claims.ts'
 import { cancelExperiment } from '../lab/experiments.ts'
@@ -121,6 +123,26 @@ export class Worker {
     this.freeGpus = [...gpus]
     this.totalGpus = gpus.length
     await this.reattach()
+    const watching = this.watchRecords()
+    try {
+      await this.loop()
+    } finally { watching?.close() }
+  }
+
+  /**
+   * Wakes the idle loop when a record lands in this clone (a `git lab submit` in another terminal moves
+   * refs/lab/w/<writer>): queued work starts at once instead of at the next tick (1 s idle). Only while no job runs
+   * (then it looks four times a second anyway). Best effort: where the folder cannot be watched, the tick still looks.
+   */
+  private watchRecords(): FSWatcher | null {
+    try {
+      return watch(path.join(this.lab.repo.commonDir, 'refs', 'lab', 'w'), { persistent: false }, () => {
+        if (this.active.size === 0) this.wake?.()
+      })
+    } catch { return null }
+  }
+
+  private async loop(): Promise<void> {
     for (;;) {
       await this.maybeSync(false)
       this.maybeTidy()
@@ -140,6 +162,10 @@ export class Worker {
       if (this.o.once && this.active.size === 0 && verdict && !verdict.waiting) break
       await this.idle()
     }
+    await this.detach()
+  }
+
+  private async detach(): Promise<void> {
     // Detach: seal what the journals hold now; the jobs keep running and the next worker re-attaches.
     for (const a of this.active.values()) {
       await a.journal.ingest(false).then(() => a.journal.seal(false)).catch(e => this.log(`cannot seal ${a.spec.id}: ${(e as Error).message}`))

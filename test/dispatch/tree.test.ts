@@ -4,11 +4,16 @@ import t from 'tap'
 import { readdirSync, readFileSync } from 'node:fs'
 import { makeRepo, lab, labJson, labStart, waitFor, type TestRepo } from '../helpers.ts'
 
-/** Whether a live (not zombie) process has the marker in its command line: each test's processes sleep a distinct time. */
+/**
+ * Whether a live (not zombie) `sleep` process has the marker in its command line: each test's processes sleep a
+ * distinct time. (Only `sleep` itself: the job's supervisor has the whole run command in its arguments too, and may
+ * still be exiting, its end already recorded, when the check runs.)
+ */
 const alive = (marker: string) => readdirSync('/proc').filter(p => /^\d+$/.test(p)).some(p => {
   try {
     const state = readFileSync(`/proc/${p}/stat`, 'utf8').split(') ')[1]?.[0]
-    return state !== 'Z' && readFileSync(`/proc/${p}/cmdline`, 'utf8').split('\0').join(' ').includes(marker)
+    return state !== 'Z' && readFileSync(`/proc/${p}/comm`, 'utf8').trim() === 'sleep' &&
+      readFileSync(`/proc/${p}/cmdline`, 'utf8').split('\0').join(' ').includes(marker)
   } catch { return false }
 })
 

@@ -167,3 +167,21 @@ t.test('a worker in another clone syncs: it picks up what was pushed, and its re
   t.equal(res.code, 0)
   t.match(res.err, /stopping: running jobs keep running/)
 })
+
+t.test('an idle worker wakes when a record lands: a submit from another process starts without waiting for the tick', async t => {
+  const r = makeRepo(t)
+  await lab(r, ['init'])
+  const first = await submit(r, 'first', 'true') // (and refs/lab/w exists: the folder the worker watches)
+  const { Worker } = await import('../../src/dispatch/worker.ts')
+  const { LocalBackend } = await import('../../src/dispatch/local.ts')
+  const l = await Lab.open({ cwd: r.dir, env: r.env })
+  t.teardown(() => l.close())
+  // An idle tick of ten minutes: only the wake can start the next job within the test's time.
+  const worker = new Worker(l, new LocalBackend(l, []), { tickMs: 600_000, syncEvery: 0 })
+  const running = worker.run()
+  await waitFor('the first job done', async () => (await labJson(r, ['show', first])).status === 'succeeded' || null)
+  const id = await submit(r, 'second', 'true')
+  await waitFor('the second job done, woken by its record', async () => (await labJson(r, ['show', id])).status === 'succeeded' || null, 30_000)
+  worker.stop()
+  await running
+})
