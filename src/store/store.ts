@@ -40,6 +40,7 @@ export class Store {
   private index: IndexData | null = null
   /** indexes folded in memory and not saved (their kept refs not pinned): a write reads the disk's instead */
   private readonly unsaved = new WeakSet<IndexData>()
+  private chain: Promise<void> = Promise.resolve()
   private readonly tips: Tips
 
   constructor(readonly repo: Repo, private readonly opts: StoreOptions = {}) {
@@ -65,28 +66,44 @@ export class Store {
   refresh(): Promise<IndexData> { return this.sync(false) }
 
   /**
+   * Folds (which change the index this process holds in place) run one at a time in a process: a worker's background
+   * look and its loop's look at once would both apply the same new operations to the same records. Lock order: the
+   * write lock, then this; a fold never waits for the write lock (tryLockWrites).
+   */
+  private exclusive<T>(fn: () => Promise<T>): Promise<T> {
+    const run = this.chain.then(fn, fn)
+    this.chain = run.then(() => undefined, () => undefined)
+    return run
+  }
+
+  private sync(locked: boolean): Promise<IndexData> { return this.exclusive(() => this.syncNow(locked)) }
+
+  /**
    * Reading needs no lock: the saved index is read if this process holds none, and kept while the refs are where it
    * says. Folding what moved is done under the write lock, over the index on disk (another process may have folded
    * the same refs already), so two processes never save over each other's work.
    */
-  private async sync(locked: boolean): Promise<IndexData> {
+  private async syncNow(locked: boolean): Promise<IndexData> {
     let [refs, loaded] = await Promise.all([this.writerRefs(), this.index ? null : this.files.load()])
     this.index ??= loaded
     if (this.index && sameRefs(this.index.refs, refs)) return this.index
     // While another writer holds the lock, a reader folds in memory and saves nothing (that writer saves what it
     // folds): queueing behind writers only to save the same fold made N writers at once slower than one by one.
-    let lock = locked ? null : await tryLockWrites(this.files.dir)
+    const lock = locked ? null : await tryLockWrites(this.files.dir)
     if (!locked && !lock) {
-      const prev = this.index
-      this.index = null
-      try {
-        this.index = await this.update(prev, refs, false)
-        this.unsaved.add(this.index)
-        return this.index
-      } catch (e) {
-        // (a file of the index it holds was replaced twice meanwhile: take turns after all, and read the disk's)
-        if (!(e instanceof IndexMovedError)) throw e
-        lock = await lockWrites(this.files.dir)
+      for (let again = 0; ; again++) {
+        const prev = this.index
+        this.index = null
+        try {
+          this.index = await this.update(prev, refs, false)
+          this.unsaved.add(this.index)
+          return this.index
+        } catch (e) {
+          // (a file of the index it held was replaced twice meanwhile: once more from the index on disk)
+          if (!(e instanceof IndexMovedError) || again > 0) throw e
+          ;[refs, this.index] = await Promise.all([this.writerRefs(), this.files.load()])
+          if (this.index && sameRefs(this.index.refs, refs)) return this.index
+        }
       }
     }
     try {
@@ -107,9 +124,11 @@ export class Store {
     if (!save) return this.update(null, await this.writerRefs(), false)
     const lock = await lockWrites(this.files.dir)
     try {
-      this.index = null
-      this.index = await this.update(null, await this.writerRefs())
-      return this.index
+      return await this.exclusive(async () => {
+        this.index = null
+        this.index = await this.update(null, await this.writerRefs())
+        return this.index
+      })
     } finally { await lock.release() }
   }
 
@@ -436,10 +455,15 @@ export class Store {
   }
 
   /** Folds our own just-written ops without re-reading them from git, when nothing else moved. */
-  private async afterWrite(index: IndexData, ref: string, parent: string | null, tip: string, ops: Op[]): Promise<void> {
+  private afterWrite(index: IndexData, ref: string, parent: string | null, tip: string, ops: Op[]): Promise<void> {
+    return this.exclusive(() => this.foldOwn(index, ref, parent, tip, ops))
+  }
+
+  private async foldOwn(index: IndexData, ref: string, parent: string | null, tip: string, ops: Op[]): Promise<void> {
     const w = ops[0].writer
+    // (another fold of this process may have moved on from `index` since, in place: then the refs are read again too)
+    if ((index.chosen[w] ?? null) !== parent || (this.index !== null && this.index !== index)) { await this.syncNow(true); return }
     this.index = null // (until saved: a failure below leaves nothing half-applied in memory)
-    if ((index.chosen[w] ?? null) !== parent) { await this.sync(true); return }
     const next: IndexData = { ...index, refs: toDict(index.refs), chosen: toDict(index.chosen), cursors: toDict(index.cursors) }
     next.refs[ref] = tip
     next.chosen[w] = tip

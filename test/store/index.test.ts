@@ -141,6 +141,27 @@ t.test('a process holding an index another one replaced reads the newer shard', 
   t.same((await held.state()).experiments[id].notes.map(n => n.text), ['meanwhile'])
 })
 
+t.test('looks and writes at once in one process (a worker\'s loop and its background look): each record applied once', async t => {
+  const r = makeRepo(t)
+  await labJson(r, ['init'])
+  const [id] = await submitted(r, 1)
+  const held = await Lab.open({ cwd: r.dir, env: r.env })
+  t.teardown(() => held.close())
+  await held.index()
+  for (let round = 0; round < 3; round++) {
+    await labJson(r, ['note', id, `from outside ${round}`]) // another process moves the refs
+    await Promise.all([
+      held.state(), held.index(), held.state(),
+      held.write([{ type: 'experiment.note', entity: id, payload: { text: `from inside ${round}` } }], 'note'),
+      held.state(),
+    ])
+  }
+  const notes = (await held.state()).experiments[id].notes.map(n => n.text).sort()
+  t.same(notes, [0, 1, 2].flatMap(i => [`from inside ${i}`, `from outside ${i}`]).sort(), 'each note once')
+  t.same((await labJson(r, ['show', id])).notes.map((n: any) => n.text).sort(), notes)
+  t.equal((await labJson(r, ['fsck'])).index_consistent, true)
+})
+
 t.test('writers and readers at once in one clone: one consistent index', async t => {
   const r = makeRepo(t)
   await labJson(r, ['init'])
