@@ -9,7 +9,7 @@ import { hookOn } from './hooks.ts'
 import { viewMessages } from './messages.ts'
 import { WRITER_REF_PATTERNS } from '../store/layout.ts'
 import { STATUSES } from '../store/state.ts'
-import type { Best, Ended } from '../store/index-file.ts'
+import type { Best, Ended } from '../store/summaries.ts'
 
 /** What the last look saw: the position in the index's feed of ended attempts, the best experiment, unread messages. */
 export interface Seen { ended: number; best: string | null; messages: string[] }

@@ -7,10 +7,12 @@ import { readFile, writeFile, rename, mkdir, readdir, rm, open, stat } from 'nod
 import path from 'node:path'
 import { randomBytes } from 'node:crypto'
 import type { Experiment, Host, Idea, LabConfig, Message, SkippedOp, State } from './state.ts'
-import { STATUSES, TERMINAL, reviveExperiment, reviveIdeas } from './state.ts'
+import { STATUSES, reviveExperiment, reviveIdeas } from './state.ts'
 import { dict, unproto } from './safe-json.ts'
 import type { Rejected, WriterCursor } from './fold.ts'
-import { EntityMap, indexFileGone, parseIndexFile, readIndexBytes, readIndexFile, type OpKey } from './entities.ts'
+import { EntityMap, parseIndexFile, readIndexBytes, readIndexFile, type OpKey } from './entities.ts'
+import { Order } from './order.ts'
+import type { Best, Ended } from './summaries.ts'
 import { KINDS } from './ops/index.ts'
 
 // 9: SSH hosts in the core; 8: per-entity shards instead of one state snapshot and an op log, the ended attempts' feed
@@ -68,17 +70,8 @@ export interface IndexData {
 }
 
 export interface Refusal { writer: string; sha: string; reason: string }
-/** An attempt that ended: the feed's position, the experiment, its attempt and how it ended. */
-export type Ended = [number, string, number, string]
-export interface Best { id: string; metric: string; value: number }
-export const RECENT_ENDS = 512
-
 const rand = () => randomBytes(6).toString('hex')
 const NAME_RE = /^(x-[a-z0-9][a-z0-9_-]|m-[a-z0-9][a-z0-9_-]|ideas|order)-[0-9a-f]{12}\.jsonl?$/
-
-/** Newest first by creation time, then by id (as `log` lists), reversed: the order file's order. */
-export const olderFirst = (a: [string, string], b: [string, string]) =>
-  a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : a[1] > b[1] ? -1 : a[1] < b[1] ? 1 : 0
 
 /** The ideas (one fold group: a link looks at ancestors) and their operations, read on first use. */
 class Ideas {
@@ -97,115 +90,14 @@ class Ideas {
   set(ideas: Record<string, Idea>, ops?: OpKey[]): void { this.value = { ideas, ops: ops ?? this.get().ops }; this.dirty = true }
 }
 
-/** Past this many bytes of entries appended out of order, a save rewrites the order file sorted. */
-export const ORDER_TAIL_MAX = 16 * 1024
-
-type Entry = [string, string]
-const parseLines = (dir: string, file: string, buf: Buffer): Entry[] => {
-  const lines = buf.toString('utf8').split('\n').filter(Boolean)
-  return parseIndexFile<Entry[]>(dir, file, `[${lines.join(',')}]`)
-}
-
-/**
- * The listing order: a sorted part (oldest first), then entries appended as experiments were made (a submit appends,
- * whatever its clock says; several at once do not keep order), rewritten sorted when that tail passes
- * ORDER_TAIL_MAX or an entry has to go. `newest()` merges the tail, sorted in memory, with the sorted part read
- * from its end: a listing of 30 rows parses the tail and 30 lines.
- */
-export class Order {
-  private entries: Entry[] | null = null
-  private pending: Entry[] = []
-  rewrite = false
-  constructor(private readonly dir: string, public file: string | null, public bytes: number, public sorted: number,
-    private readonly moved: () => { file: string | null; bytes: number; sorted: number } | null = () => null) {
-    if (!file) this.entries = []
-  }
-  /** The file's bytes this index covers; if another process replaced the file since, the replacement's. */
-  private text(): { buf: Buffer; sorted: number; file: string } {
-    const t = readIndexBytes(path.join(this.dir, this.file!))
-    if (t !== null) return { buf: t.subarray(0, this.bytes), sorted: this.sorted, file: this.file! }
-    const now = this.moved()
-    const t2 = now?.file ? readIndexBytes(path.join(this.dir, now.file)) : null
-    if (t2 === null) indexFileGone(this.file!)
-    return { buf: t2.subarray(0, now!.bytes), sorted: now!.sorted, file: now!.file! }
-  }
-  /** Every entry, oldest first. */
-  all(): Entry[] {
-    if (!this.entries) {
-      const { buf, file } = this.text()
-      this.entries = parseLines(this.dir, file, buf).sort(olderFirst)
-    }
-    return [...this.entries, ...this.pending].sort(olderFirst)
-  }
-  /** Ids newest first. */
-  *newest(): Generator<string> {
-    if (this.entries || !this.file) { const a = this.all(); for (let i = a.length - 1; i >= 0; i--) yield a[i][1]; return }
-    const { buf, sorted, file } = this.text()
-    const tail = [...parseLines(this.dir, file, buf.subarray(sorted)), ...this.pending].sort(olderFirst)
-    let t = tail.length - 1
-    let end = sorted
-    let head: Entry | null = null
-    const nextHead = (): Entry | null => {
-      while (end > 0) {
-        const start = buf.lastIndexOf(0x0a, end - 2) + 1
-        const line = buf.subarray(start, end).toString('utf8').trim()
-        end = start
-        if (line) return parseIndexFile<Entry>(this.dir, file, line)
-      }
-      return null
-    }
-    head = nextHead()
-    while (head || t >= 0) {
-      if (t < 0 || (head && olderFirst(head, tail[t]) > 0)) { yield head![1]; head = nextHead() }
-      else yield tail[t--][1]
-    }
-  }
-  /** Takes entries out (the file is then rewritten) and puts new ones in (appended). */
-  update(gone: Entry[], added: Entry[]): void {
-    if (!gone.length) { this.pending.push(...added); return }
-    const out = new Set(gone.map(e => JSON.stringify(e)))
-    this.entries = [...this.all().filter(e => !out.has(JSON.stringify(e))), ...added].sort(olderFirst)
-    this.pending = []
-    this.rewrite = true
-  }
-  get changed(): boolean { return this.rewrite || this.pending.length > 0 }
-  /** Writes what changed: appended to the file (as this index left it) while the tail stays short, else a new file. */
-  async save(): Promise<void> {
-    if (!this.changed) return
-    const line = (e: Entry) => JSON.stringify(e) + '\n'
-    const text = Buffer.from(this.pending.map(line).join(''))
-    if (!this.rewrite && this.file && this.bytes - this.sorted + text.length <= ORDER_TAIL_MAX) {
-      const fh = await open(path.join(this.dir, this.file), 'r+').catch(() => null)
-      if (fh) {
-        try {
-          // (bytes past this index's end: a save that crashed, or a writer that could not get the lock; never read)
-          if ((await fh.stat()).size === this.bytes) {
-            await fh.write(text, 0, text.length, this.bytes)
-            this.bytes += text.length
-            this.entries = this.entries ? [...this.entries, ...this.pending] : null
-            this.pending = []
-            return
-          }
-        } finally { await fh.close() }
-      }
-    }
-    const all = this.all()
-    const body = Buffer.from(all.map(line).join(''))
-    this.file = `order-${rand()}.jsonl`
-    await writeFile(path.join(this.dir, this.file), body)
-    this.bytes = this.sorted = body.length
-    this.entries = all
-    this.pending = []
-    this.rewrite = false
-  }
-}
-
 /** What a loaded (or freshly folded) index reads its state from, and what a save writes back. */
 export interface Live {
   x: EntityMap<Experiment>
   m: EntityMap<Message>
   ideas: Ideas
   order: Order
+  /** some file was read from a later index than this one (its own was replaced): fine to show, not to fold onto */
+  mixed: { yes: boolean }
 }
 
 function liveState(live: Live, core: Core): State {
@@ -249,12 +141,13 @@ export class IndexFiles {
    * on disk now names for the same thing: newer, and whole (a reader sees some shards as of a later save: each is
    * consistent, and a process never saves over an index other than the one on disk).
    */
-  private reader(): (key: string, f: string) => Buffer | null {
+  private reader(mixed: { yes: boolean } = { yes: false }): (key: string, f: string) => Buffer | null {
     const dir = this.shardDir
     return (key, f) => {
       const t = readIndexBytes(path.join(dir, f))
       if (t !== null) return t
       const now = this.diskMetaSync()?.files[key]
+      mixed.yes = true
       return now ? readIndexBytes(path.join(dir, now)) : null
     }
   }
@@ -270,8 +163,10 @@ export class IndexFiles {
 
   /** An index with nothing in it, whose state lives in memory until saved. */
   empty(): IndexData {
-    const read = this.reader()
+    const mixed = { yes: false }
+    const read = this.reader(mixed)
     const live: Live = {
+      mixed,
       x: new EntityMap<Experiment>('x', null, this.shardDir, read, reviveExperiment),
       m: new EntityMap<Message>('m', null, this.shardDir, read, () => undefined),
       ideas: new Ideas(this.shardDir, null, read),
@@ -313,13 +208,16 @@ export class IndexFiles {
   }
 
   private open(meta: IndexData): IndexData {
-    const read = this.reader()
+    const mixed = { yes: false }
+    const read = this.reader(mixed)
     const live: Live = {
+      mixed,
       x: new EntityMap<Experiment>('x', shardFiles(meta.files, 'x'), this.shardDir, read, reviveExperiment),
       m: new EntityMap<Message>('m', shardFiles(meta.files, 'm'), this.shardDir, read, () => undefined),
       ideas: new Ideas(this.shardDir, meta.files.ideas ?? null, read),
       order: new Order(this.shardDir, meta.order_file, meta.order_bytes, meta.order_sorted, () => {
         const now = this.diskMetaSync()
+        mixed.yes = true
         return now && { file: now.order_file, bytes: now.order_bytes, sorted: now.order_sorted }
       }),
     }
@@ -405,79 +303,6 @@ export class IndexFiles {
       }),
     ])
   }
-}
-
-/** Adjusts counts and the open ids for experiments whose status went from `before` to `after` (null: none). */
-export function countChange(index: IndexData, changes: Array<{ id: string; before: string | null; after: string | null }>): void {
-  const moved = changes.filter(c => c.before !== c.after)
-  if (!moved.length) return
-  const counts = { ...index.counts }
-  let open = index.open
-  const at = (id: string) => { let lo = 0, hi = open.length; while (lo < hi) { const m = (lo + hi) >> 1; if (open[m] < id) lo = m + 1; else hi = m } return lo }
-  for (const { id, before, after } of moved) {
-    if (before) counts[before] = (counts[before] ?? 0) - 1
-    if (after) counts[after] = (counts[after] ?? 0) + 1
-    const was = !!before && !TERMINAL.has(before)
-    const is = !!after && !TERMINAL.has(after)
-    if (was === is) continue
-    if (open === index.open) open = [...open]
-    const i = at(id)
-    if (is && open[i] !== id) open.splice(i, 0, id)
-    else if (!is && open[i] === id) open.splice(i, 1)
-  }
-  index.counts = counts
-  index.open = open
-}
-
-/** An experiment's value by the objective, if it counts toward the best (succeeded, a finite value). */
-export function objectiveValue(e: Experiment | undefined, o: LabConfig['objective']): number | undefined {
-  const v = o && e?.status === 'succeeded' ? e.metrics[o.metric] : undefined
-  return typeof v === 'number' && Number.isFinite(v) ? v : undefined
-}
-
-const beats = (v: number, id: string, b: Best, dir: 'minimize' | 'maximize') =>
-  (dir === 'minimize' ? v < b.value : v > b.value) || (v === b.value && id < b.id)
-
-/** The best experiment by the objective, from every experiment (ties: the smaller id, for every clone alike). */
-export function scanBest(s: State): Best | null {
-  const o = s.config.objective
-  if (!o) return null
-  let best: Best | null = null
-  for (const id in s.experiments) {
-    const v = objectiveValue(s.experiments[id], o)
-    if (v !== undefined && (!best || beats(v, id, best, o.direction))) best = { id, metric: o.metric, value: v }
-  }
-  return best
-}
-
-/**
- * After a fold: attempts that ended go to the feed, and the best is kept without a rescan unless the best one itself
- * got worse or the objective changed.
- */
-export function trackEnds(index: IndexData, ids: string[], before: Map<string, { status: string; attempt: number } | null>, configChanged: boolean): void {
-  const s = index.state
-  const o = s.config.objective
-  let recent = index.recent
-  for (const id of ids) {
-    const e = s.experiments[id]
-    const b = before.get(id)
-    if (e && TERMINAL.has(e.status) && (!b || !TERMINAL.has(b.status) || b.attempt !== e.attempt)) {
-      if (recent === index.recent) recent = [...recent]
-      recent.push([++index.ended, id, e.attempt, e.status])
-    }
-    if (!index.best_known || configChanged || !o) continue
-    const v = objectiveValue(e, o)
-    const best = index.best
-    if (best?.id === id) {
-      if (v === undefined || (o.direction === 'minimize' ? v > best.value : v < best.value)) index.best_known = false
-      else index.best = { ...best, value: v }
-    } else if (v !== undefined && (!best || beats(v, id, best, o.direction))) index.best = { id, metric: o.metric, value: v }
-  }
-  if (recent.length > RECENT_ENDS) recent = recent.slice(-RECENT_ENDS)
-  index.recent = recent
-  if (configChanged || !o) index.best_known = !o
-  if (!o) index.best = null
-  if (!index.best_known) { index.best = scanBest(s); index.best_known = true }
 }
 
 /**

@@ -12,7 +12,8 @@ import { applyOps, checkOp, checkWriterOps, type WriterCursor } from './fold.ts'
 import { IndexMovedError, compareKeys, groupOf, keyOf, type OpKey } from './entities.ts'
 import { emptyState, sortSkipped, type Experiment } from './state.ts'
 import { compareOps, opId, type Draft, type Op } from './op.ts'
-import { IndexFiles, countChange, trackEnds, type IndexData } from './index-file.ts'
+import { IndexFiles, type IndexData } from './index-file.ts'
+import { countChange, trackEnds } from './summaries.ts'
 import { JsonLimitError, MAX_JSON_DEPTH, dict, jsonDepth, parseBounded, toDict } from './safe-json.ts'
 import { Tips, type Pick, type RefEntry } from './tips.ts'
 import { lockWrites, tryLockWrites } from './write-lock.ts'
@@ -92,22 +93,29 @@ export class Store {
     const lock = locked ? null : await tryLockWrites(this.files.dir)
     if (!locked && !lock) {
       for (let again = 0; ; again++) {
+        // An index that read a replaced file from a later index already holds some of what moved: folding it again
+        // would apply it twice. Such a fold starts over from the index on disk.
+        if (this.index?.live.mixed.yes) {
+          ;[refs, this.index] = await Promise.all([this.writerRefs(), this.files.load()])
+          if (this.index && sameRefs(this.index.refs, refs)) return this.index
+        }
         const prev = this.index
         this.index = null
         try {
-          this.index = await this.update(prev, refs, false)
-          this.unsaved.add(this.index)
+          const next = await this.update(prev, refs, false)
+          if (next.live.mixed.yes && again < 3) { this.index = next; continue }
+          this.unsaved.add(this.index = next)
           return this.index
         } catch (e) {
           // (a file of the index it held was replaced twice meanwhile: once more from the index on disk)
-          if (!(e instanceof IndexMovedError) || again > 0) throw e
+          if (!(e instanceof IndexMovedError) || again > 2) throw e
           ;[refs, this.index] = await Promise.all([this.writerRefs(), this.files.load()])
           if (this.index && sameRefs(this.index.refs, refs)) return this.index
         }
       }
     }
     try {
-      if (!this.index || this.unsaved.has(this.index) || (await this.files.diskGen()) !== this.index.gen) {
+      if (!this.index || this.unsaved.has(this.index) || this.index.live.mixed.yes || (await this.files.diskGen()) !== this.index.gen) {
         // Another process saved meanwhile: its index, and the refs as they are now, are what to fold from.
         ;[refs, this.index] = await Promise.all([this.writerRefs(), this.files.load()])
         if (this.index && sameRefs(this.index.refs, refs)) return this.index
@@ -404,7 +412,7 @@ export class Store {
     // meanwhile, reads the tips and the index its predecessor left first.
     const lock = await lockWrites(this.files.dir)
     try {
-      if (lock.waited || this.unsaved.has(index) || (await this.files.diskGen()) !== index.gen) { this.index = null; index = await this.sync(true) }
+      if (lock.waited || this.unsaved.has(index) || index.live.mixed.yes || (await this.files.diskGen()) !== index.gen) { this.index = null; index = await this.sync(true) }
       return await this.attempts(drafts, opts, ref, index, bigBlobs)
     } finally { await lock.release() }
   }
@@ -462,7 +470,11 @@ export class Store {
   private async foldOwn(index: IndexData, ref: string, parent: string | null, tip: string, ops: Op[]): Promise<void> {
     const w = ops[0].writer
     // (another fold of this process may have moved on from `index` since, in place: then the refs are read again too)
-    if ((index.chosen[w] ?? null) !== parent || (this.index !== null && this.index !== index)) { await this.syncNow(true); return }
+    if ((index.chosen[w] ?? null) !== parent || (this.index !== null && this.index !== index) || index.live.mixed.yes) {
+      this.index = null
+      await this.syncNow(true)
+      return
+    }
     this.index = null // (until saved: a failure below leaves nothing half-applied in memory)
     const next: IndexData = { ...index, refs: toDict(index.refs), chosen: toDict(index.chosen), cursors: toDict(index.cursors) }
     next.refs[ref] = tip

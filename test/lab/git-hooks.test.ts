@@ -10,7 +10,7 @@ import { HOOKS } from '../../src/lab/hooks.ts'
 import { WRITER_REF_PATTERNS } from '../../src/store/layout.ts'
 import { Lab } from '../../src/lab/lab.ts'
 import { lookAgain } from '../../src/lab/hook-summary.ts'
-import type { Ended } from '../../src/store/index-file.ts'
+import type { Ended } from '../../src/store/summaries.ts'
 
 interface Run { code: number; out: string; err: string }
 

@@ -2,7 +2,7 @@
 // sorted part read from its end; rewritten sorted once the tail is long or an entry has to go.
 import t from 'tap'
 import { readdirSync } from 'node:fs'
-import { ORDER_TAIL_MAX, Order, olderFirst } from '../../src/store/index-file.ts'
+import { ORDER_TAIL_MAX, Order, olderFirst } from '../../src/store/order.ts'
 
 type E = [string, string]
 const at = (s: number) => new Date(Date.UTC(2026, 0, 1, 0, 0, s)).toISOString()
