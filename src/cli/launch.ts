@@ -1,9 +1,11 @@
-// The `git-lab` binary's first file: answers `--version` without the command table, else runs the CLI bundle from
-// V8's code cache.
+// The `git-lab` binary's first file: answers `--version` without the command table, else starts the git queries the
+// command begins with and runs the CLI bundle from V8's code cache.
 import { readFileSync, writeFileSync, renameSync, accessSync, constants } from 'node:fs'
 import { createRequire, Module } from 'node:module'
 import path from 'node:path'
 import { Script } from 'node:vm'
+import { startEarly } from '../git/early.ts'
+import { earlyQueries } from './prefetch.ts'
 
 declare const __VERSION__: string
 declare const __BUILD_ID__: string
@@ -13,6 +15,11 @@ const argv = process.argv.slice(2)
 if (argv.length === 1 && (argv[0] === '--version' || argv[0] === '-v')) {
   process.stdout.write(`git lab version ${typeof __VERSION__ === 'string' ? __VERSION__ : '0.0.0-dev'}\n`)
 } else {
+  // The git processes the command starts with run on another core while node loads the bundle (src/git/early.ts).
+  try {
+    const queries = process.env.LAB_EARLY === '0' ? [] : earlyQueries(argv, process.env)
+    if (queries.length) startEarly(queries, process.cwd())
+  } catch { /* (no current directory, no git: the command says so itself) */ }
   runBundle(path.join(__dirname, 'git-lab-cli.js'))
 }
 

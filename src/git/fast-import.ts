@@ -1,8 +1,10 @@
-// Writes commits (snapshots and lab records) through one `git fast-import` run, without moving any ref.
+// Writes commits (snapshots and lab records) through one `git fast-import` run; it moves at most one ref, the last
+// commit's, and only onto a commit that contains where the ref is (an append to a log).
 import { spawn } from 'node:child_process'
-import { createHash } from 'node:crypto'
+import { nodeCrypto } from '../random.ts'
 import { GitError } from '../errors.ts'
 import { spawnError, summarize } from './run.ts'
+import { noteCommand } from './early.ts'
 
 export interface Ident { name: string; email: string; when: Date }
 
@@ -27,7 +29,7 @@ export function commitSha(c: CommitSpec & { tree: string }, format: 'sha1' | 'sh
   const body = Buffer.from(
     `tree ${c.tree}\n` + parents.map(p => `parent ${p}\n`).join('') +
     ident('author', c.author) + ident('committer', c.committer ?? c.author) + '\n' + c.message, 'utf8')
-  return createHash(format).update(`commit ${body.length}\0`).update(body).digest('hex')
+  return nodeCrypto().createHash(format).update(`commit ${body.length}\0`).update(body).digest('hex')
 }
 
 const clean = (s: string) => s.replace(/[<>\n\r\0]/g, '').trim() || 'unknown'
@@ -46,12 +48,18 @@ function quotePath(p: string): string {
   return p
 }
 
-/** Builds the fast-import stream; exported for the contract tests. */
-export function fastImportStream(specs: CommitSpec[], tmpRef: string): Buffer {
+/**
+ * Builds the fast-import stream. With `branch`, the last commit is made on it: fast-import moves that ref at the end,
+ * only if the ref is absent or at a commit the new one contains (it checks under the ref's lock, as a compare-and-swap
+ * against what it read), else it leaves the ref and exits 1. Every other commit is made on `tmpRef`, which is reset
+ * after each: fast-import forgets it and never writes it.
+ */
+export function fastImportStream(specs: CommitSpec[], tmpRef: string, branch?: string): Buffer {
   const parts: Buffer[] = []
   const push = (s: string) => parts.push(Buffer.from(s, 'utf8'))
   specs.forEach((c, i) => {
-    push(`commit ${tmpRef}\nmark :${i + 1}\n`)
+    const onBranch = branch !== undefined && i === specs.length - 1
+    push(`commit ${onBranch ? branch : tmpRef}\nmark :${i + 1}\n`)
     push(ident('author', c.author))
     push(ident('committer', c.committer ?? c.author))
     parts.push(...data(c.message))
@@ -67,18 +75,22 @@ export function fastImportStream(specs: CommitSpec[], tmpRef: string): Buffer {
     }
     push('\n')
     push(`get-mark :${i + 1}\n`)
-    push(`reset ${tmpRef}\n\n`)
+    if (!onBranch) push(`reset ${tmpRef}\n\n`)
   })
   push('done\n')
   return Buffer.concat(parts)
 }
 
-export async function fastImport(specs: CommitSpec[], cwd: string, env: NodeJS.ProcessEnv): Promise<string[]> {
-  if (specs.length === 0) return []
-  // The branch name only exists inside fast-import: each commit is followed by a reset without `from`,
-  // so fast-import forgets it and updates no ref at the end.
+/** The commits' ids in order, and whether `branch` (when given) was moved to the last one. */
+export interface Imported { shas: string[]; moved: boolean }
+
+export async function fastImport(specs: CommitSpec[], cwd: string, env: NodeJS.ProcessEnv, branch?: string): Promise<Imported> {
+  if (specs.length === 0) return { shas: [], moved: false }
+  // The temporary branch name only exists inside fast-import: each commit on it is followed by a reset without
+  // `from`, so fast-import forgets it and updates no ref for it at the end.
   const tmpRef = `refs/lab/tmp/fast-import-${process.pid}`
-  const input = fastImportStream(specs, tmpRef)
+  const input = fastImportStream(specs, tmpRef, branch)
+  noteCommand(['fast-import'])
   return new Promise((resolve, reject) => {
     // The pack fast-import writes is kept as it is (fastimport.unpackLimit=1): below the default limit of 100 objects,
     // which every lab record is, git would start `unpack-objects` to explode it into loose objects, one more process
@@ -91,12 +103,14 @@ export async function fastImport(specs: CommitSpec[], cwd: string, env: NodeJS.P
     child.on('error', e => reject(spawnError(e, ['fast-import'])))
     child.on('close', code => {
       const shas = out.split('\n').filter(Boolean)
+      // Exit code 1 with every commit written: only the ref was not moved (it moved meanwhile, or its lock was taken).
+      if (branch !== undefined && code === 1 && shas.length === specs.length) return resolve({ shas, moved: false })
       if (code !== 0 || shas.length !== specs.length) {
         const why = summarize(err) ?? `exit code ${code}`
         reject(new GitError(`git fast-import failed: ${why}`, ['fast-import'], err, why))
         return
       }
-      resolve(shas)
+      resolve({ shas, moved: branch !== undefined })
     })
     child.stdin.on('error', () => { /* reported by close */ })
     child.stdin.end(input)

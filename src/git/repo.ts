@@ -1,11 +1,14 @@
 // The plumbing interface the store relies on: one Repo per working directory, backed by the system git.
+import { rmSync } from 'node:fs'
 import { copyFile, mkdir, rm } from 'node:fs/promises'
 import path from 'node:path'
-import { createHash, randomBytes } from 'node:crypto'
+import { nodeCrypto, randomHex, warmCrypto } from '../random.ts'
 import { NotARepoError, GitError } from '../errors.ts'
 import { runGit, gitText, gitTooOld, startDetached, summarize, type RunOptions } from './run.ts'
 import { CatFile } from './cat-file.ts'
 import { fastImport, commitSha, type CommitSpec } from './fast-import.ts'
+import { pathspecEnv } from './early.ts'
+import { configArgs, refsArgs, repoArgs, untrackedArgs } from './queries.ts'
 
 export const ZERO = '0000000000000000000000000000000000000000'
 export const EMPTY_TREE = '4b825dc642cb6eb9a060e54bf8d69288fbee4904'
@@ -33,9 +36,9 @@ export class Repo {
   }
 
   static async open(cwd: string, env: NodeJS.ProcessEnv = process.env): Promise<Repo> {
-    const args = ['rev-parse', '--absolute-git-dir', '--git-common-dir', '--is-bare-repository', '--show-object-format']
+    const args = repoArgs(false)
     // --show-toplevel fails in a bare repository: ask again without it only then.
-    const out = await gitText([...args, '--show-toplevel'], { cwd, env })
+    const out = await gitText(repoArgs(true), { cwd, env })
       .catch(() => gitText(args, { cwd, env }))
       .catch((e: GitError) => {
         // Only git's own verdict means "not a repository": a missing git, a repository git refuses (another user's)
@@ -83,7 +86,8 @@ export class Repo {
 
   // ---- refs ----
   async forEachRef(patterns: string[]): Promise<RefEntry[]> {
-    const out = await this.text(['for-each-ref', '--format=%(objectname) %(refname)', ...patterns])
+    // (from the directory the command started in, as the launcher asks it early: the answer is the same anywhere)
+    const out = await this.text(refsArgs(patterns), { cwd: this.cwd })
     return out.split('\n').filter(Boolean).map(l => ({ sha: l.slice(0, l.indexOf(' ')), ref: l.slice(l.indexOf(' ') + 1) }))
   }
 
@@ -201,7 +205,19 @@ export class Repo {
   }
 
   // ---- objects ----
-  writeCommits(specs: CommitSpec[]): Promise<string[]> { return fastImport(specs, this.cwd, this.env) }
+  async writeCommits(specs: CommitSpec[]): Promise<string[]> { return (await fastImport(specs, this.cwd, this.env)).shas }
+
+  /**
+   * Writes commits and appends the last to a log: moves `ref` from `old` (null: absent) to the last commit, whose
+   * first parent continues the log. One process where it can: fast-import moves the ref itself when the ref is at a
+   * commit the new one contains (at `old`, the common case). Otherwise (the ref moved meanwhile, or the new commit
+   * does not continue it) the compare-and-swap of updateRef decides. Returns the ids, and false for a lost race.
+   */
+  async appendCommits(specs: CommitSpec[], ref: string, old: string | null): Promise<{ shas: string[]; moved: boolean }> {
+    const r = await fastImport(specs, this.cwd, this.env, ref)
+    if (r.moved) return r
+    return { shas: r.shas, moved: await this.updateRef(ref, r.shas[r.shas.length - 1], old) }
+  }
 
   /**
    * Writes one blob as a loose object. For large blobs this is cheaper than fast-import, which compresses a small
@@ -213,7 +229,7 @@ export class Repo {
 
   /** The id git gives a blob with this content, known before it is written. */
   blobSha(data: Buffer): string {
-    return createHash(this.objectFormat).update(`blob ${data.length}\0`).update(data).digest('hex')
+    return nodeCrypto().createHash(this.objectFormat).update(`blob ${data.length}\0`).update(data).digest('hex')
   }
 
   /** The sha a commit with a whole tree and sha parents will have, known before it is written. */
@@ -234,26 +250,28 @@ export class Repo {
     const globs = o.leaveOut ?? []
     const penv = pathspecEnv(this.env)
     // Only untracked files are matched: against a few files, not the whole index (which costs as much as the add).
-    const listing = globs.length
-      ? runGit(['ls-files', '-z', '-o', '--exclude-standard', '--', ...globs.map(g => `:(glob)${g}`)], { cwd: top, env: penv })
-      : null
+    // (from the directory the command started in, with paths from the top level: as the launcher asks it early)
+    const listing = globs.length ? runGit(untrackedArgs(globs), { cwd: this.cwd, env: penv, envFrom: this.env }) : null
     listing?.catch(() => undefined)
     const tmpDir = path.join(this.gitDir, 'lab', 'tmp')
-    await mkdir(tmpDir, { recursive: true })
-    const tmpIndex = path.join(tmpDir, `index-${process.pid}-${randomBytes(4).toString('hex')}`)
+    const tmpIndex = path.join(tmpDir, `index-${process.pid}-${randomHex(4)}`)
     try {
-      // Starting from the real index reuses its stat cache: only changed files are hashed.
-      await copyFile(path.join(this.gitDir, 'index'), tmpIndex).catch(() => undefined)
+      // Starting from the real index reuses its stat cache: only changed files are hashed. (No index yet: git makes one.)
+      const copy = () => copyFile(path.join(this.gitDir, 'index'), tmpIndex)
+      await copy().catch(async () => { await mkdir(tmpDir, { recursive: true }); await copy().catch(() => undefined) })
       const inc = o.include ?? []
       const wanted = (p: string) => inc.some(i => i === '' || p === i || p.startsWith(i.endsWith('/') ? i : `${i}/`))
       const leftOut = listing ? (await listing).stdout.toString('utf8').split('\0').filter(p => p && !wanted(p)) : []
       const env = { ...penv, GIT_INDEX_FILE: tmpIndex }
       // Excluded by name, a left-out file is never even hashed: no copy of a secret lands in the object store.
       const specs = ['.', ...leftOut.map(p => `:(exclude,literal)${p}`)]
-      await runGit(['add', '-A', '--pathspec-from-file=-', '--pathspec-file-nul'], { cwd: top, env, input: specs.join('\0') })
+      const added = runGit(['add', '-A', '--pathspec-from-file=-', '--pathspec-file-nul'], { cwd: top, env, input: specs.join('\0') })
+      warmCrypto() // (the snapshot's commit id is computed next: node:crypto loads while git adds)
+      await added
       return { tree: (await gitText(['write-tree'], { cwd: top, env })).trim(), leftOut }
     } finally {
-      await rm(tmpIndex, { force: true })
+      // (one unlink: at once rather than through the thread pool and back)
+      try { rmSync(tmpIndex, { force: true }) } catch { /* removed with the folder meanwhile */ }
     }
   }
 
@@ -393,16 +411,9 @@ const LOCAL_ENV_VARS = ['GIT_ALTERNATE_OBJECT_DIRECTORIES', 'GIT_CONFIG', 'GIT_C
   'GIT_OBJECT_DIRECTORY', 'GIT_DIR', 'GIT_WORK_TREE', 'GIT_IMPLICIT_WORK_TREE', 'GIT_GRAFT_FILE', 'GIT_INDEX_FILE',
   'GIT_NO_REPLACE_OBJECTS', 'GIT_REPLACE_REF_BASE', 'GIT_PREFIX', 'GIT_INTERNAL_SUPER_PREFIX', 'GIT_SHALLOW_FILE', 'GIT_COMMON_DIR']
 
-/** The environment without settings that change how pathspecs read (their magic is spelled out where used). */
-function pathspecEnv(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
-  const out = { ...env }
-  for (const k of ['GIT_LITERAL_PATHSPECS', 'GIT_GLOB_PATHSPECS', 'GIT_NOGLOB_PATHSPECS', 'GIT_ICASE_PATHSPECS']) delete out[k]
-  return out
-}
-
 /** Config lookup that needs no Repo, so it can run alongside Repo.open at start-up. */
 export async function configMatchingAt(cwd: string, env: NodeJS.ProcessEnv, regexp: string): Promise<Map<string, string[]>> {
-  const r = await runGit(['config', '-z', '--get-regexp', regexp], { cwd, env, ok: [1] })
+  const r = await runGit(configArgs(regexp), { cwd, env, ok: [1] })
   const map = new Map<string, string[]>()
   for (const rec of r.stdout.toString('utf8').split('\0')) {
     if (!rec) continue

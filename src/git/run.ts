@@ -1,7 +1,8 @@
-// Spawns the system git: the only place in git lab that starts a git process. A failure becomes one line that says
+// Spawns the system git for one command (long-lived ones: cat-file.ts, fast-import.ts; early ones: early.ts). A failure becomes one line that says
 // what went wrong (git's own words, its boilerplate dropped), and a missing or too old git is named as such.
 import { spawn } from 'node:child_process'
 import { GitError } from '../errors.ts'
+import { noteCommand, takeEarly } from './early.ts'
 
 /** The oldest git git lab runs on: `git fetch --no-write-fetch-head` came in 2.29 (the newest feature it uses). */
 export const MIN_GIT = [2, 29] as const
@@ -12,6 +13,8 @@ export interface RunOptions {
   input?: string | Buffer
   /** exit codes that are not errors (0 always is) */
   ok?: number[]
+  /** the environment `env` was derived from (pathspecEnv): what an early answer was asked with (early.ts) */
+  envFrom?: NodeJS.ProcessEnv
 }
 
 export interface RunResult { stdout: Buffer; stderr: string; code: number }
@@ -33,6 +36,14 @@ function release(): void {
 }
 
 export async function runGit(args: string[], opts: RunOptions): Promise<RunResult> {
+  // (the launcher may have asked this very question already, while node loaded the bundle: src/git/early.ts)
+  const early = opts.input === undefined ? takeEarly(args, opts.cwd, opts.envFrom ?? opts.env ?? process.env) : null
+  if (early) {
+    const a = await early
+    if (a.error) throw spawnError(a.error, args)
+    return settle(args, opts, a.code, a.stdout, a.stderr)
+  }
+  noteCommand(args)
   if (running < MAX_RUNNING) running++
   else await new Promise<void>(r => waiting.push(r))
   try { return await spawnGit(args, opts) } finally { release() }
@@ -40,29 +51,31 @@ export async function runGit(args: string[], opts: RunOptions): Promise<RunResul
 
 function spawnGit(args: string[], opts: RunOptions): Promise<RunResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn('git', args, { cwd: opts.cwd, env: opts.env ?? process.env, stdio: ['pipe', 'pipe', 'pipe'] })
+    // Without input, git reads /dev/null: no pipe to make and close (each costs the main thread a socket).
+    const child = spawn('git', args, { cwd: opts.cwd, env: opts.env ?? process.env, stdio: [opts.input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'] })
     const out: Buffer[] = []
     const err: Buffer[] = []
     child.on('error', e => reject(spawnError(e, args)))
     // A spawn that failed at once (EMFILE, EAGAIN) has no pipes: its 'error' event says why.
-    if (!child.stdout || !child.stderr || !child.stdin) return
+    if (!child.stdout || !child.stderr || (opts.input !== undefined && !child.stdin)) return
     child.stdout.on('data', (b: Buffer) => out.push(b))
     child.stderr.on('data', (b: Buffer) => err.push(b))
-    child.on('close', code => {
-      const stderr = Buffer.concat(err).toString('utf8')
-      const c = code ?? 128
-      if (c !== 0 && !(opts.ok ?? []).includes(c)) {
-        const failed = new GitError(`git ${args[0]} failed: ${summarize(stderr) ?? `exit code ${c}`}`, args, stderr, summarize(stderr) ?? undefined)
-        // 129 is git's exit code for an option it does not know: the first sign of a git older than git lab needs.
-        if (c === 129) void gitTooOld(opts.env).then(old => reject(old ?? failed), () => reject(failed))
-        else reject(failed)
-        return
-      }
-      resolve({ stdout: Buffer.concat(out), stderr, code: c })
-    })
+    child.on('close', code => settle(args, opts, code, Buffer.concat(out), Buffer.concat(err).toString('utf8')).then(resolve, reject))
+    if (!child.stdin) return
     child.stdin.on('error', () => { /* git may exit before reading all input; the exit code tells */ })
-    child.stdin.end(opts.input ?? '')
+    child.stdin.end(opts.input)
   })
+}
+
+/** A finished git process as a result, or the error that says why it failed. */
+async function settle(args: string[], opts: RunOptions, code: number | null, stdout: Buffer, stderr: string): Promise<RunResult> {
+  const c = code ?? 128
+  if (c !== 0 && !(opts.ok ?? []).includes(c)) {
+    const failed = new GitError(`git ${args[0]} failed: ${summarize(stderr) ?? `exit code ${c}`}`, args, stderr, summarize(stderr) ?? undefined)
+    // 129 is git's exit code for an option it does not know: the first sign of a git older than git lab needs.
+    throw c === 129 ? (await gitTooOld(opts.env).catch(() => null)) ?? failed : failed
+  }
+  return { stdout, stderr, code: c }
 }
 
 /**

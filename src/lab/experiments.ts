@@ -127,7 +127,10 @@ export async function submit(lab: Lab, o: SubmitOptions): Promise<Submitted> {
   // A bare repository has no working tree: its code is the commit itself (HEAD, or --from).
   const treeP = o.noCode || o.exact || !lab.repo.topLevel ? null : snapshotWorktree(lab, o.include)
   const headP = lab.repo.head()
+  // (HEAD's tree too, to compare with the snapshot's: asked while git adds)
+  const headTreeP = o.from || !treeP ? null : headP.then(h => h ? lab.repo.treeOf(h) : null)
   treeP?.catch(() => undefined)
+  headTreeP?.catch(() => undefined)
   const s = await lab.state()
   if (o.host !== undefined && !s.hosts[o.host]) throw new NotFoundError(`unknown host ${JSON.stringify(o.host)}: see 'git lab hosts'`)
   const idea = o.idea ? resolveId('idea', s.ideas, o.idea) : null
@@ -141,7 +144,7 @@ export async function submit(lab: Lab, o: SubmitOptions): Promise<Submitted> {
     if (!treeP && !base) throw new StateError('this bare repository has no commit at HEAD to take the code from: give --from REV, or --no-code')
     const { tree, leftOut: left } = treeP ? await treeP : { tree: null, leftOut: [] }
     leftOut = left
-    if (base && (tree === null || (await lab.repo.treeOf(base)) === tree)) commit = base
+    if (base && (tree === null || (await (headTreeP ?? lab.repo.treeOf(base))) === tree)) commit = base
     else if (tree !== null) {
       const spec = { tree, from: base, message: `lab snapshot: ${message.split('\n')[0].slice(0, 200)}\n`, author: lab.ident() }
       commit = lab.repo.commitSha(spec)

@@ -2,7 +2,7 @@
 // print. The last look is a small file in .git/lab/; the lab refs it saw, beside it, let the sh hooks skip starting
 // git-lab at all when they did not move.
 import { readFile, writeFile, rename, mkdir } from 'node:fs/promises'
-import { randomBytes } from 'node:crypto'
+import { randomHex } from '../random.ts'
 import path from 'node:path'
 import type { Lab } from './lab.ts'
 import { hookOn } from './hooks.ts'
@@ -44,7 +44,7 @@ async function readSeen(lab: Lab): Promise<Seen | null> {
 
 async function writeAtomic(file: string, text: string): Promise<void> {
   await mkdir(path.dirname(file), { recursive: true })
-  const tmp = `${file}.${process.pid}.${randomBytes(4).toString('hex')}`
+  const tmp = `${file}.${process.pid}.${randomHex(4)}`
   await writeFile(tmp, text)
   await rename(tmp, file)
 }

@@ -1,5 +1,5 @@
 // The domain API's core: one open lab (a repo, its store, who is writing), shared by CLI, server, worker and MCP.
-import { randomBytes } from 'node:crypto'
+import { randomHex } from '../random.ts'
 import { Repo, configMatchingAt } from '../git/repo.ts'
 import type { CommitSpec, Ident } from '../git/fast-import.ts'
 import { Store, checkDrafts } from '../store/store.ts'
@@ -9,7 +9,6 @@ import type { IndexData } from '../store/index-file.ts'
 import { NotInitializedError } from '../errors.ts'
 import { CONFIG_KEYS, labRemotesOf, migrateRemotes } from './remotes.ts'
 import { lookStaysCurrent } from './hook-look.ts'
-import { writerRef } from '../store/layout.ts'
 import { tidy } from './housekeeping.ts'
 
 export interface LabOptions {
@@ -27,7 +26,7 @@ export interface Identity {
   author: { name: string; email: string }
 }
 
-export const newId = () => randomBytes(6).toString('hex')
+export const newId = () => randomHex(6)
 
 export class Lab {
   readonly store: Store
@@ -86,10 +85,9 @@ export class Lab {
   /** Records operations as this writer (snapshots become extra parents of the record commit); returns the new state. */
   async write(drafts: Draft[], summary: string, snapshots: Array<{ sha: string; spec: CommitSpec }> = []): Promise<State> {
     const writer = this.requireWriter()
-    const ops = await this.store.append(drafts, { writer, author: this.ident(), snapshots, summary })
-    await lookStaysCurrent(this.repo, writerRef(writer), this.store.current!.refs[writerRef(writer)], ops)
+    const written = await this.store.append(drafts, { writer, author: this.ident(), snapshots, summary })
     // Each write leaves a small pack: past TIDY_PACKS, git's housekeeping gathers them (started in the background).
-    await tidy(this, Date.now(), { packsOnly: true }).catch(() => false)
+    await Promise.all([lookStaysCurrent(this.repo, written), tidy(this, Date.now(), { packsOnly: true }).catch(() => false)])
     return this.store.current!.state
   }
 

@@ -1,5 +1,5 @@
 // `git lab init`: writer id, remote and fetch refspec, hooks, objective. Idempotent.
-import { randomBytes } from 'node:crypto'
+import { randomHex } from '../random.ts'
 import type { Lab } from './lab.ts'
 import { labRefspecs } from './remotes.ts'
 import { installHooks, type HooksResult } from './hooks.ts'
@@ -24,7 +24,7 @@ export async function init(lab: Lab, o: InitOptions = {}): Promise<InitResult> {
   let writer = lab.identity.writer
   const created = !writer
   if (!writer) {
-    writer = randomBytes(4).toString('hex')
+    writer = randomHex(4)
     await lab.repo.configSet('lab.writer', writer)
     lab.config.set('lab.writer', [writer])
   }

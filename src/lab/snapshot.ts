@@ -2,38 +2,11 @@
 import { realpath } from 'node:fs/promises'
 import path from 'node:path'
 import type { Lab } from './lab.ts'
-
-/**
- * File names that usually hold credentials, matched at any depth: dotenv files, keys and certificates, ssh keys,
- * netrc, git/npm/pypi/postgres/cloud credentials. Only untracked files are left out: a tracked `.env.example`
- * is code. `git config --add lab.snapshotExclude PATTERN` adds more.
- */
-export const SECRET_FILES = [
-  '.env*', '*.pem', '*.key', '*.p12', '*.pfx', 'id_rsa*', 'id_dsa*', 'id_ecdsa*', 'id_ed25519*', '.netrc', '_netrc',
-  'credentials', 'credentials.json', '*.credentials', '.git-credentials', '.pgpass', '.npmrc', '.pypirc',
-  'client_secret*.json',
-]
-
-/**
- * A gitignore-style pattern as git glob pathspecs: without a slash it matches a name at any depth, with a leading or
- * inner slash a path from the top level; it also matches everything under a folder of that name (a trailing slash:
- * only that).
- */
-export function patternGlobs(pattern: string): string[] {
-  let p = pattern.trim()
-  if (!p || p.startsWith('#')) return []
-  const folder = p.endsWith('/')
-  p = p.replace(/\/+$/, '')
-  const anchored = p.includes('/')
-  p = p.replace(/^\/+/, '')
-  if (!p) return []
-  const base = anchored ? p : `**/${p}`
-  return folder ? [`${base}/**`] : [base, `${base}/**`]
-}
+import { SECRET_GLOBS, patternGlobs } from './secret-files.ts'
 
 export function leaveOutGlobs(lab: Lab): string[] {
   // git lowercases the key's name part: lab.snapshotExclude is read as lab.snapshotexclude.
-  return [...SECRET_FILES.map(p => `**/${p}`), ...(lab.config.get('lab.snapshotexclude') ?? []).flatMap(patternGlobs)]
+  return [...SECRET_GLOBS, ...(lab.config.get('lab.snapshotexclude') ?? []).flatMap(patternGlobs)]
 }
 
 export interface WorktreeSnapshot {

@@ -3,9 +3,10 @@
 // prefix), the ideas (e/ideas-*.json) and the listing order (e/order-*.jsonl). A command reads index.json and then only
 // the shards it looks at; a write rewrites the shards it changed under new names and index.json last, so a reader
 // always sees one consistent index. Files no index names any more go a minute later.
-import { readFile, writeFile, rename, mkdir, readdir, rm, open, stat } from 'node:fs/promises'
+import { closeSync, mkdirSync, openSync, readSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs'
+import { readFile, readdir, writeFile } from 'node:fs/promises'
 import path from 'node:path'
-import { randomBytes } from 'node:crypto'
+import { randomHex } from '../random.ts'
 import type { Experiment, Host, Idea, LabConfig, Message, SkippedOp, State } from './state.ts'
 import { STATUSES, reviveExperiment, reviveIdeas } from './state.ts'
 import { dict, unproto } from './safe-json.ts'
@@ -21,6 +22,8 @@ export const INDEX_VERSION = 9
 export const KINDS_KEY = [...KINDS.keys()].sort().join(',')
 /** How long a file no index.json names stays: a save writes its files before index.json. */
 export const KEEP_REPLACED_MS = 60_000
+/** Up to this many files, a save writes them synchronously. */
+const FEW_FILES = 8
 
 /** The small part of the state, saved in index.json: the config, the SSH hosts (and each group's ops), skipped ops. */
 export interface Core { config: LabConfig; hosts: Record<string, Host>; skipped: SkippedOp[]; max_lamport: number; config_ops: OpKey[]; host_ops: OpKey[] }
@@ -70,7 +73,7 @@ export interface IndexData {
 }
 
 export interface Refusal { writer: string; sha: string; reason: string }
-const rand = () => randomBytes(6).toString('hex')
+const rand = () => randomHex(6)
 const NAME_RE = /^(x-[a-z0-9][a-z0-9_-]|m-[a-z0-9][a-z0-9_-]|ideas|order)-[0-9a-f]{12}\.jsonl?$/
 
 /** The ideas (one fold group: a link looks at ancestors) and their operations, read on first use. */
@@ -198,13 +201,15 @@ export class IndexFiles {
 
   /** Only index.json's generation (its first bytes): whether the index on disk is still the one a process holds. */
   async diskGen(): Promise<string | null> {
-    const fh = await open(path.join(this.dir, 'index.json'), 'r').catch(() => null)
-    if (!fh) return null
+    // (64 bytes: read at once rather than through the thread pool and back, three times)
+    let fd: number
+    try { fd = openSync(path.join(this.dir, 'index.json'), 'r') } catch { return null }
     try {
-      const { buffer, bytesRead } = await fh.read(Buffer.alloc(64), 0, 64, 0)
+      const buffer = Buffer.alloc(64)
+      const bytesRead = readSync(fd, buffer, 0, 64, 0)
       const m = /^\{"gen":"([0-9a-f]{12})","version":(\d+)[,}]/.exec(buffer.subarray(0, bytesRead).toString('latin1'))
       return m && Number(m[2]) === INDEX_VERSION ? m[1] : null
-    } finally { await fh.close() }
+    } finally { closeSync(fd) }
   }
 
   private open(meta: IndexData): IndexData {
@@ -233,16 +238,18 @@ export class IndexFiles {
    */
   async save(index: IndexData): Promise<boolean> {
     const from = index.gen
-    await mkdir(this.shardDir, { recursive: true })
+    // A write changes a file or two: written at once (a few small files cost less than the thread pool's round trips);
+    // a build writes hundreds, side by side.
+    mkdirSync(this.shardDir, { recursive: true })
     const { live, state } = index
     const files = { ...index.files }
     const replaced: string[] = []
-    const writes: Array<Promise<void>> = []
+    const texts: Array<[string, string]> = []
     const put = (key: string, prefix: string, text: string) => {
       const name = `${prefix}-${rand()}.json`
       if (files[key]) replaced.push(files[key])
       files[key] = name
-      writes.push(writeFile(path.join(this.shardDir, name), text))
+      texts.push([path.join(this.shardDir, name), text])
     }
     for (const [kind, map] of [['x', live.x], ['m', live.m]] as const) {
       for (const s of map.dirty) put(`${kind}:${s}`, `${kind}-${s}`, map.shardText(s))
@@ -253,12 +260,13 @@ export class IndexFiles {
       live.ideas.dirty = false
     }
     const order = live.order.file
-    writes.push(live.order.save())
-    await Promise.all(writes)
+    live.order.save()
+    if (texts.length <= FEW_FILES) for (const [f, text] of texts) writeFileSync(f, text)
+    else await Promise.all(texts.map(([f, text]) => writeFile(f, text)))
     if (order && live.order.file !== order) replaced.push(order)
     if (from && (await this.diskGen()) !== from) {
       const mine = [...Object.keys(files).filter(k => files[k] !== index.files[k]).map(k => files[k]), ...(live.order.file !== order ? [live.order.file!] : [])]
-      await Promise.all(mine.map(f => rm(path.join(this.shardDir, f), { force: true })))
+      for (const f of mine) rmSync(path.join(this.shardDir, f), { force: true })
       return false
     }
     index.files = unproto(files)
@@ -272,36 +280,33 @@ export class IndexFiles {
     index.gen = rand()
     const { state: _s, live: _l, gen, version, ...meta } = index
     void _s, void _l
-    // (the generation first: diskGen reads only the first bytes)
-    await this.writeAtomic('index.json', JSON.stringify({ gen, version, ...meta }))
+    // (the generation first: diskGen reads only the first bytes; written aside and renamed: readers see all or none)
+    const tmp = path.join(this.dir, `index.json.${process.pid}.${rand()}`)
+    writeFileSync(tmp, JSON.stringify({ gen, version, ...meta }))
+    renameSync(tmp, path.join(this.dir, 'index.json'))
     this.last = index
     // What this save replaced goes at once: a reader of the index before finds the file that replaced it (reader()).
-    await Promise.all(replaced.map(f => rm(path.join(this.shardDir, f), { force: true })))
-    await this.prune(index)
+    for (const f of replaced) rmSync(path.join(this.shardDir, f), { force: true })
+    this.prune(index)
     return true
-  }
-
-  private async writeAtomic(name: string, text: string): Promise<void> {
-    const tmp = path.join(this.dir, `${name}.${process.pid}.${rand()}`)
-    await writeFile(tmp, text)
-    await rename(tmp, path.join(this.dir, name))
   }
 
   /**
    * Files no index names (left by a save that crashed before writing index.json) go once no save can still be about
    * to name them, a minute after they were written; files of older index layouts go at once.
    */
-  async prune(index: IndexData): Promise<void> {
+  prune(index: IndexData): void {
     const named = new Set([...Object.values(index.files), index.order_file])
     const now = Date.now()
-    const [top, shards] = await Promise.all([readdir(this.dir).catch(() => [] as string[]), readdir(this.shardDir).catch(() => [] as string[])])
-    await Promise.all([
-      ...top.filter(n => /^(ops-[0-9a-f]+\.jsonl|state-[0-9a-f]+\.json|log-cache\.(jsonl|v2))$/.test(n)).map(n => rm(path.join(this.dir, n), { force: true })),
-      ...shards.filter(n => !named.has(n) && NAME_RE.test(n)).map(async n => {
-        const s = await stat(path.join(this.shardDir, n)).catch(() => null)
-        if (s && now - s.mtimeMs > KEEP_REPLACED_MS) await rm(path.join(this.shardDir, n), { force: true })
-      }),
-    ])
+    const list = (d: string) => { try { return readdirSync(d) } catch { return [] as string[] } }
+    for (const n of list(this.dir)) {
+      if (/^(ops-[0-9a-f]+\.jsonl|state-[0-9a-f]+\.json|log-cache\.(jsonl|v2))$/.test(n)) rmSync(path.join(this.dir, n), { force: true })
+    }
+    for (const n of list(this.shardDir)) {
+      if (named.has(n) || !NAME_RE.test(n)) continue
+      const s = statSync(path.join(this.shardDir, n), { throwIfNoEntry: false })
+      if (s && now - s.mtimeMs > KEEP_REPLACED_MS) rmSync(path.join(this.shardDir, n), { force: true })
+    }
   }
 }
 

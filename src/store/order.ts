@@ -1,10 +1,10 @@
 // The listing order file (e/order-*.jsonl): which experiments `log` lists first, read from its end.
-import { open, writeFile } from 'node:fs/promises'
+import { closeSync, fstatSync, openSync, writeFileSync, writeSync } from 'node:fs'
 import path from 'node:path'
-import { randomBytes } from 'node:crypto'
+import { randomHex } from '../random.ts'
 import { indexFileGone, parseIndexFile, readIndexBytes } from './entities.ts'
 
-const rand = () => randomBytes(6).toString('hex')
+const rand = () => randomHex(6)
 
 /** Newest first by creation time, then by id (as `log` lists), reversed: the order file's order. */
 export const olderFirst = (a: [string, string], b: [string, string]) =>
@@ -83,29 +83,31 @@ export class Order {
   }
   get changed(): boolean { return this.rewrite || this.pending.length > 0 }
   /** Writes what changed: appended to the file (as this index left it) while the tail stays short, else a new file. */
-  async save(): Promise<void> {
+  /** Appends what was added to the file (a small write, done at once), or writes a new file sorted. */
+  save(): void {
     if (!this.changed) return
     const line = (e: Entry) => JSON.stringify(e) + '\n'
     const text = Buffer.from(this.pending.map(line).join(''))
     if (!this.rewrite && this.file && this.bytes - this.sorted + text.length <= ORDER_TAIL_MAX) {
-      const fh = await open(path.join(this.dir, this.file), 'r+').catch(() => null)
-      if (fh) {
+      let fd: number | null = null
+      try { fd = openSync(path.join(this.dir, this.file), 'r+') } catch { /* gone: written anew below */ }
+      if (fd !== null) {
         try {
           // (bytes past this index's end: a save that crashed, or a writer that could not get the lock; never read)
-          if ((await fh.stat()).size === this.bytes) {
-            await fh.write(text, 0, text.length, this.bytes)
+          if (fstatSync(fd).size === this.bytes) {
+            writeSync(fd, text, 0, text.length, this.bytes)
             this.bytes += text.length
             this.entries = this.entries ? [...this.entries, ...this.pending] : null
             this.pending = []
             return
           }
-        } finally { await fh.close() }
+        } finally { closeSync(fd) }
       }
     }
     const all = this.all()
     const body = Buffer.from(all.map(line).join(''))
     this.file = `order-${rand()}.jsonl`
-    await writeFile(path.join(this.dir, this.file), body)
+    writeFileSync(path.join(this.dir, this.file), body)
     this.bytes = this.sorted = body.length
     this.entries = all
     this.pending = []

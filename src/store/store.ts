@@ -31,6 +31,9 @@ export interface AppendOptions {
   summary: string
 }
 
+/** What an append wrote: its operations, in the commit `tip` of `ref`, whose log was at `parent` before. */
+export interface Appended { ops: Op[]; ref: string; parent: string | null; tip: string }
+
 export interface StoreOptions {
   /** the lab remotes: refs fetched from any other remote are not read (default: every remote's) */
   remotes?: () => ReadonlySet<string>
@@ -397,9 +400,9 @@ export class Store {
 
   /**
    * Appends operations to this writer's log with compare-and-swap; on a lost race (another local process wrote)
-   * re-applies them on the new tip. Returns the written operations.
+   * re-applies them on the new tip. Returns the written operations and the commit that holds them.
    */
-  async append(drafts: Draft[], opts: AppendOptions): Promise<Op[]> {
+  async append(drafts: Draft[], opts: AppendOptions): Promise<Appended> {
     const ref = writerRef(opts.writer)
     checkDrafts(drafts, opts)
     // The index this command already refreshed is good enough to try: compare-and-swap catches a stale one.
@@ -417,7 +420,7 @@ export class Store {
     } finally { await lock.release() }
   }
 
-  private async attempts(drafts: Draft[], opts: AppendOptions, ref: string, index: IndexData, bigBlobs: Map<Buffer, { sha: string }>): Promise<Op[]> {
+  private async attempts(drafts: Draft[], opts: AppendOptions, ref: string, index: IndexData, bigBlobs: Map<Buffer, { sha: string }>): Promise<Appended> {
     for (let attempt = 0; attempt < 100; attempt++) {
       const old = index.refs[ref] ?? null
       // The log as read: the local ref, or further on where a remote holds more of it (a re-clone keeping its writer id).
@@ -437,15 +440,16 @@ export class Store {
       ])
       if (!parent) files.unshift({ path: FORMAT_PATH, data: `${FORMAT}\n` })
       const snaps = opts.snapshots ?? []
-      const shas = await this.repo.writeCommits([
+      // (the record commit and the ref's move in one fast-import: a compare-and-swap all the same, see appendCommits)
+      const { shas, moved } = await this.repo.appendCommits([
         ...snaps.map(s => s.spec),
         { from: parent, merges: snaps.map((_, i) => `:${i + 1}`), files, message: commitMessage(opts.summary, last.seq, last.lamport), author: opts.author },
-      ])
+      ], ref, old)
       snaps.forEach((s, i) => { if (shas[i] !== s.sha) throw new Error(`snapshot commit ${shas[i]} differs from the expected ${s.sha}`) })
       const tip = shas[shas.length - 1]
-      if (await this.repo.updateRef(ref, tip, old)) {
+      if (moved) {
         await this.afterWrite(index, ref, parent, tip, ops)
-        return ops
+        return { ops, ref, parent, tip }
       }
       this.index = null
       index = await this.sync(true)

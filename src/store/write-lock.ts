@@ -1,8 +1,8 @@
 // A short exclusive lock that serializes this clone's local writers around read-tip, write, update-ref and index save.
 // Without it, N processes writing at once all lose compare-and-swap but one and redo their work (N^2 writes);
 // with it they take turns. Compare-and-swap stays the safety net: a writer that cannot get the lock still writes.
-import { watch, type FSWatcher } from 'node:fs'
-import { link, mkdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises'
+import { linkSync, mkdirSync, readFileSync, rmSync, watch, writeFileSync, type FSWatcher } from 'node:fs'
+import { readFile, rename, rm, stat, writeFile } from 'node:fs/promises'
 import path from 'node:path'
 import { same, self } from '../proc.ts'
 
@@ -41,21 +41,33 @@ async function released(file: string, ms: number): Promise<void> {
  * the lock exists). Created empty and then written, a waiter could read it empty in between, take it for a holder
  * that died while writing, and break a live lock. Where hard links are refused, exclusive create and write.
  */
-async function createLock(file: string, me: string): Promise<boolean> {
+function createLock(file: string, me: string): boolean {
+  // (a few syscalls on tiny files, made at once: through the thread pool they were most of the lock's cost)
   const tmp = `${file}.${process.pid}.${Math.random().toString(36).slice(2)}`
   try {
-    await writeFile(tmp, me)
-    await link(tmp, file)
+    try { writeFileSync(tmp, me) } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e
+      mkdirSync(path.dirname(file), { recursive: true }) // (the lab folder is made by the first write)
+      writeFileSync(tmp, me)
+    }
+    linkSync(tmp, file)
     return true
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code
     if (code === 'EEXIST') return false
     if (code !== 'EPERM' && code !== 'ENOTSUP' && code !== 'EOPNOTSUPP') throw e
-    try { await writeFile(file, me, { flag: 'wx' }); return true } catch (e2) {
+    try { writeFileSync(file, me, { flag: 'wx' }); return true } catch (e2) {
       if ((e2 as NodeJS.ErrnoException).code === 'EEXIST') return false
       throw e2
     }
-  } finally { await rm(tmp, { force: true }) }
+  } finally { rmSync(tmp, { force: true }) }
+}
+
+/** Removes the lock file if it is still ours (a holder that was waited out may have had it broken and retaken). */
+function removeIfMine(file: string, me: string): void {
+  let text: string | null = null
+  try { text = readFileSync(file, 'utf8') } catch { /* gone */ }
+  if (text === me) rmSync(file, { force: true })
 }
 
 /** Writers in this process queue here first: the lock file names a process, not a caller within it. */
@@ -78,20 +90,18 @@ export async function lockWrites(dir: string, waitMs = LOCK_WAIT_MS): Promise<He
 
 async function lockFile(file: string, waitMs: number): Promise<Held> {
   const me = JSON.stringify(self()) + '\n'
-  await mkdir(path.dirname(file), { recursive: true }).catch(() => undefined) // unwritable: the write below says so
   const t0 = Date.now()
   let waited = false
   for (let pause = 1; ; pause = Math.min(pause * 2, 4)) {
     try {
-      if (!(await createLock(file, me))) throw Object.assign(new Error('held'), { code: 'EEXIST' })
+      if (!createLock(file, me)) throw Object.assign(new Error('held'), { code: 'EEXIST' })
       let done = false
       return {
         waited,
         release: async () => {
           if (done) return
           done = true
-          // Only our own lock is removed: a holder that was waited out may have had its lock broken and retaken.
-          if ((await readFile(file, 'utf8').catch(() => null)) === me) await rm(file, { force: true })
+          removeIfMine(file, me)
         },
       }
     } catch (e) {
@@ -132,8 +142,7 @@ export async function tryLockWrites(dir: string): Promise<Held | null> {
   const next = () => { const n = q.queue.shift(); if (n) n(); else q.busy = false }
   const me = JSON.stringify(self()) + '\n'
   try {
-    await mkdir(dir, { recursive: true })
-    if (!(await createLock(file, me))) throw new Error('held')
+    if (!createLock(file, me)) throw new Error('held')
   } catch {
     next()
     return null
@@ -141,7 +150,7 @@ export async function tryLockWrites(dir: string): Promise<Held | null> {
   return {
     waited: false,
     release: async () => {
-      try { if ((await readFile(file, 'utf8').catch(() => null)) === me) await rm(file, { force: true }) } finally { next() }
+      try { removeIfMine(file, me) } finally { next() }
     },
   }
 }

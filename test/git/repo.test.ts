@@ -261,3 +261,43 @@ t.test('snapshotTree: untracked matches left out, tracked matches kept with thei
   t.equal(r.git('status', '--porcelain', '-uall'), status)
   repo.close()
 })
+
+t.test('appendCommits: fast-import moves the log ref only onto a commit that continues it; else compare-and-swap decides', async t => {
+  const r = makeRepo(t, { files: { 'a.txt': 'a\n' } })
+  const repo = await Repo.open(r.dir, r.env)
+  const ref = 'refs/lab/w/tester'
+  const rec = (from: string | null, n: number) => ({ from, files: [{ path: `ops/${n}.json`, data: `${n}` }], message: `rec ${n}\n`, author: ident })
+  const at = () => r.git('rev-parse', '-q', '--verify', ref).trim() || null
+
+  const first = await repo.appendCommits([rec(null, 1)], ref, null)
+  t.ok(first.moved, 'a new log')
+  t.equal(at(), first.shas[0])
+  const taken = await repo.appendCommits([rec(null, 9)], ref, null)
+  t.notOk(taken.moved, 'expected absent, but there: a lost race, and the ref is left')
+  t.equal(at(), first.shas[0])
+
+  const second = await repo.appendCommits([rec(first.shas[0], 2)], ref, first.shas[0])
+  t.ok(second.moved)
+  t.equal(at(), second.shas[0])
+  // another process appended meanwhile: a commit on the old tip does not contain the new one
+  const stale = await repo.appendCommits([rec(first.shas[0], 3)], ref, first.shas[0])
+  t.notOk(stale.moved, 'a sibling of the tip: not moved')
+  t.equal(at(), second.shas[0])
+  t.equal(r.git('cat-file', '-t', stale.shas[0]).trim(), 'commit', '(its objects are written all the same)')
+
+  // a log that restarts elsewhere (the ref at what this writer expects, the commit not on it): update-ref's CAS moves it
+  const other = await repo.appendCommits([rec(null, 4)], ref, second.shas[0])
+  t.ok(other.moved, 'at the expected tip: moved by the compare-and-swap')
+  t.equal(at(), other.shas[0])
+  const refs = r.git('for-each-ref', '--format=%(refname)').split('\n').filter(Boolean)
+  t.same(refs.filter(x => x.startsWith('refs/lab/')), [ref], 'no temporary ref left')
+
+  // with snapshots before the record: the record is the ref's commit, the snapshot its second parent
+  const head = (await repo.head())!
+  const snap = { tree: (await repo.treeOf(head))!, from: head, message: 'snapshot\n', author: ident }
+  const withSnap = await repo.appendCommits([snap, { ...rec(other.shas[0], 5), merges: [':1'] }], ref, other.shas[0])
+  t.ok(withSnap.moved)
+  t.equal(withSnap.shas[0], repo.commitSha(snap))
+  t.equal(r.git('rev-parse', `${ref}^2`).trim(), withSnap.shas[0])
+  t.equal(r.git('rev-parse', `${ref}^1`).trim(), other.shas[0])
+})
