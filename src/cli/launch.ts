@@ -4,8 +4,6 @@ import { readFileSync, writeFileSync, renameSync, accessSync, constants } from '
 import { createRequire, Module } from 'node:module'
 import path from 'node:path'
 import { Script } from 'node:vm'
-import { startEarly } from '../git/early.ts'
-import { earlyQueries } from './prefetch.ts'
 
 declare const __VERSION__: string
 declare const __BUILD_ID__: string
@@ -16,9 +14,9 @@ if (argv.length === 1 && (argv[0] === '--version' || argv[0] === '-v')) {
   process.stdout.write(`git lab version ${typeof __VERSION__ === 'string' ? __VERSION__ : '0.0.0-dev'}\n`)
 } else {
   // The git processes the command starts with run on another core while node loads the bundle (src/git/early.ts).
+  // (required here, not imported: `--version` above must not load child_process)
   try {
-    const queries = process.env.LAB_EARLY === '0' ? [] : earlyQueries(argv, process.env)
-    if (queries.length) startEarly(queries, process.cwd())
+    if (process.env.LAB_EARLY !== '0') (require('./prefetch.ts') as typeof import('./prefetch.ts')).prefetch(argv, process.cwd(), process.env)
   } catch { /* (no current directory, no git: the command says so itself) */ }
   runBundle(path.join(__dirname, 'git-lab-cli.js'))
 }

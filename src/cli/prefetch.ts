@@ -2,7 +2,7 @@
 // (src/git/early.ts). Only what the command asks first thing, with the same arguments: a query not taken costs one
 // short process; a command not listed here starts nothing early.
 import { configArgs, refsArgs, repoArgs, untrackedArgs } from '../git/queries.ts'
-import { pathspecEnv } from '../git/early.ts'
+import { pathspecEnv, startEarly } from '../git/early.ts'
 import { CONFIG_KEYS } from '../lab/remotes.ts'
 import { WRITER_REF_PATTERNS } from '../store/layout.ts'
 import { SECRET_GLOBS } from '../lab/secret-files.ts'
@@ -24,4 +24,10 @@ export function earlyQueries(argv: string[], env: NodeJS.ProcessEnv): Array<{ ar
   // A submit snapshots the working tree: first the untracked files that look like secrets (more when config adds some).
   const snapshot = (command === 'submit' || command === 'run') && !argv.includes('--no-code')
   return [...open, refs, ...(snapshot ? [{ args: untrackedArgs(SECRET_GLOBS), env: pathspecEnv(env) }] : [])]
+}
+
+/** Starts what `argv` begins with (the launcher, before it loads the bundle). */
+export function prefetch(argv: string[], cwd: string, env: NodeJS.ProcessEnv): void {
+  const queries = earlyQueries(argv, env)
+  if (queries.length) startEarly(queries, cwd, env)
 }

@@ -30,7 +30,7 @@ const CONFIG_READS = new Set(['--get', '--get-all', '--get-regexp', '--list', '-
 export function startEarly(queries: Array<{ args: string[]; env?: NodeJS.ProcessEnv }>, cwd: string, env: NodeJS.ProcessEnv = process.env): void {
   const runs = new Map<string, Promise<EarlyAnswer>>()
   for (const q of queries) runs.set(JSON.stringify(q.args), run(q.args, cwd, q.env ?? env))
-  slot[KEY] = { cwd, env, started: Date.now(), runs }
+  slot[KEY] = { cwd, env, started: performance.now(), runs }
 }
 
 function run(args: string[], cwd: string, env: NodeJS.ProcessEnv): Promise<EarlyAnswer> {
@@ -57,7 +57,7 @@ function run(args: string[], cwd: string, env: NodeJS.ProcessEnv): Promise<Early
 export function takeEarly(args: string[], cwd: string, baseEnv: NodeJS.ProcessEnv): Promise<EarlyAnswer> | null {
   const e = slot[KEY]
   if (!e || e.runs.size === 0) return null
-  if (Date.now() - e.started > EARLY_MS) { dropEarly(); return null }
+  if (performance.now() - e.started > EARLY_MS) { dropEarly(); return null }
   if (cwd !== e.cwd || baseEnv !== e.env) return null
   const key = JSON.stringify(args)
   const answer = e.runs.get(key)
