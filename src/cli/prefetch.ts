@@ -2,7 +2,7 @@
 // (src/git/early.ts). Only what the command asks first thing, with the same arguments: a query not taken costs one
 // short process; a command not listed here starts nothing early.
 import { configArgs, refsArgs, repoArgs, untrackedArgs } from '../git/queries.ts'
-import { pathspecEnv, startEarly } from '../git/early.ts'
+import { PATHSPEC_VARS, startEarly, type EarlyQuery } from '../git/early.ts'
 import { CONFIG_KEYS } from '../lab/remotes.ts'
 import { WRITER_REF_PATTERNS } from '../store/layout.ts'
 import { SECRET_GLOBS } from '../lab/secret-files.ts'
@@ -13,7 +13,7 @@ const READERS = new Set(['submit', 'run', 'status', 'log', 'show', 'cancel', 'no
 /** Hooks that read the lab's refs (the others only open it). */
 const SUMMARY_HOOKS = new Set(['post-checkout', 'post-merge', 'post-rewrite'])
 
-export function earlyQueries(argv: string[], env: NodeJS.ProcessEnv): Array<{ args: string[]; env?: NodeJS.ProcessEnv }> {
+export function earlyQueries(argv: string[]): EarlyQuery[] {
   const [command, sub] = argv
   // (help prints without a repository; `--` or an option first is for the full parser to read)
   if (!command || argv.some(a => a === '-h' || a === '--help')) return []
@@ -23,11 +23,10 @@ export function earlyQueries(argv: string[], env: NodeJS.ProcessEnv): Array<{ ar
   if (!READERS.has(command)) return []
   // A submit snapshots the working tree: first the untracked files that look like secrets (more when config adds some).
   const snapshot = (command === 'submit' || command === 'run') && !argv.includes('--no-code')
-  return [...open, refs, ...(snapshot ? [{ args: untrackedArgs(SECRET_GLOBS), env: pathspecEnv(env) }] : [])]
+  return [...open, refs, ...(snapshot ? [{ args: untrackedArgs(SECRET_GLOBS), unset: PATHSPEC_VARS }] : [])]
 }
 
 /** Starts what `argv` begins with (the launcher, before it loads the bundle). */
 export function prefetch(argv: string[], cwd: string, env: NodeJS.ProcessEnv): void {
-  const queries = earlyQueries(argv, env)
-  if (queries.length) startEarly(queries, cwd, env)
+  startEarly(earlyQueries(argv), cwd, env)
 }

@@ -37,11 +37,9 @@ function release(): void {
 
 export async function runGit(args: string[], opts: RunOptions): Promise<RunResult> {
   // (the launcher may have asked this very question already, while node loaded the bundle: src/git/early.ts)
-  const early = opts.input === undefined ? takeEarly(args, opts.cwd, opts.envFrom ?? opts.env ?? process.env) : null
-  if (early) {
-    const a = await early
-    if (a.error) throw spawnError(a.error, args)
-    return settle(args, opts, a.code, a.stdout, a.stderr)
+  if (opts.input === undefined) {
+    const early = await takeEarly(args, opts.cwd, opts.envFrom ?? opts.env ?? process.env)
+    if (early) return { stdout: early, stderr: '', code: 0 }
   }
   noteCommand(args)
   if (running < MAX_RUNNING) running++
