@@ -1,7 +1,7 @@
 // Which git queries a command line is sure to start with: the launcher starts them before it loads the bundle
 // (src/git/early.ts). Only what the command asks first thing, with the same arguments: a query not taken costs one
 // short process; a command not listed here starts nothing early.
-import { configArgs, refsArgs, repoArgs, untrackedArgs } from '../git/queries.ts'
+import { HEAD_ARGS, configArgs, refsArgs, repoArgs, untrackedArgs } from '../git/queries.ts'
 import { PATHSPEC_VARS, startEarly, type EarlyQuery } from '../git/early.ts'
 import { CONFIG_KEYS } from '../lab/remotes.ts'
 import { WRITER_REF_PATTERNS } from '../store/layout.ts'
@@ -23,7 +23,9 @@ export function earlyQueries(argv: string[]): EarlyQuery[] {
   if (!READERS.has(command)) return []
   // A submit snapshots the working tree: first the untracked files that look like secrets (more when config adds some).
   const snapshot = (command === 'submit' || command === 'run') && !argv.includes('--no-code')
-  return [...open, refs, ...(snapshot ? [{ args: untrackedArgs(SECRET_GLOBS), unset: PATHSPEC_VARS }] : [])]
+  // (and HEAD with its tree: a snapshot equal to it is HEAD itself)
+  const submit = command === 'submit' || command === 'run' ? [{ args: HEAD_ARGS }] : []
+  return [...open, refs, ...submit, ...(snapshot ? [{ args: untrackedArgs(SECRET_GLOBS), unset: PATHSPEC_VARS }] : [])]
 }
 
 /** Starts what `argv` begins with (the launcher, before it loads the bundle). */

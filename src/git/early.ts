@@ -30,7 +30,8 @@ const CONFIG_READS = new Set(['--get', '--get-all', '--get-regexp', '--list', '-
 /** One sh runs them all: a spawn blocks node's main thread ~1.5-2.5 ms until git has started; one instead of four. */
 const MAX_QUERIES = 7 // (their outputs go to fds 3..9: sh reads one digit in a redirection)
 
-const quote = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`
+/** A word for sh, quoted. */
+export const quote = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`
 
 /** A file no other process can open (made exclusively, unlinked at once), read back by its descriptor. */
 function scratch(): number {

@@ -16,3 +16,6 @@ export const refsArgs = (patterns: string[]) => ['for-each-ref', '--format=%(obj
  * the current directory: run it with pathspecEnv (pathspec settings in the environment would change the magic).
  */
 export const untrackedArgs = (globs: string[]) => ['ls-files', '-z', '-o', '--exclude-standard', '--full-name', '--', ...globs.map(g => `:(top,glob)${g}`)]
+
+/** HEAD's commit and tree, a line each (fails on an unborn branch). */
+export const HEAD_ARGS = ['rev-parse', 'HEAD^{commit}', 'HEAD^{tree}']

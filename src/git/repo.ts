@@ -1,14 +1,14 @@
 // The plumbing interface the store relies on: one Repo per working directory, backed by the system git.
-import { rmSync } from 'node:fs'
+import { rmSync, statSync, utimesSync } from 'node:fs'
 import { copyFile, mkdir, rm } from 'node:fs/promises'
 import path from 'node:path'
 import { nodeCrypto, randomHex, warmCrypto } from '../random.ts'
 import { NotARepoError, GitError } from '../errors.ts'
-import { runGit, gitText, gitTooOld, startDetached, summarize, type RunOptions } from './run.ts'
+import { runGit, runGitChain, gitText, gitTooOld, startDetached, summarize, type RunOptions } from './run.ts'
 import { CatFile } from './cat-file.ts'
 import { fastImport, commitSha, type CommitSpec } from './fast-import.ts'
-import { pathspecEnv } from './early.ts'
-import { configArgs, refsArgs, repoArgs, untrackedArgs } from './queries.ts'
+import { pathspecEnv, takeEarly } from './early.ts'
+import { HEAD_ARGS, configArgs, refsArgs, repoArgs, untrackedArgs } from './queries.ts'
 
 export const ZERO = '0000000000000000000000000000000000000000'
 export const EMPTY_TREE = '4b825dc642cb6eb9a060e54bf8d69288fbee4904'
@@ -58,13 +58,17 @@ export class Repo {
     return new Repo(cwd, gitDir, commonDir, top, lines[3], env)
   }
 
-  private headCache: Promise<string | null> | undefined
+  private headCache: Promise<{ commit: string; tree: string | null } | null> | undefined
   /** The commit HEAD points at, null on an unborn branch. */
   head(): Promise<string | null> {
-    // Asked of the long-lived cat-file, not a rev-parse of its own: one process fewer, and started early it has the
-    // commit (treeOf) one pipe round trip away when a submit needs it.
-    this.headCache ??= this.catFile.read('HEAD^{commit}', 0).then(o => o?.type === 'commit' ? o.sha : null)
-    return this.headCache
+    // The launcher may have asked already (a submit: HEAD_ARGS, with its tree); else the long-lived cat-file, not a
+    // rev-parse of its own: one process fewer, and started early it has the commit (treeOf) one pipe round trip away.
+    this.headCache ??= takeEarly(HEAD_ARGS, this.cwd, this.env).then(early => {
+      const [commit, tree] = early ? early.toString('latin1').split('\n') : []
+      if (commit && tree) return { commit, tree }
+      return this.catFile.read('HEAD^{commit}', 0).then(o => o?.type === 'commit' ? { commit: o.sha, tree: null } : null)
+    })
+    return this.headCache.then(h => h?.commit ?? null)
   }
 
   close(): void { this.catFile.close() }
@@ -257,7 +261,14 @@ export class Repo {
     const tmpIndex = path.join(tmpDir, `index-${process.pid}-${randomHex(4)}`)
     try {
       // Starting from the real index reuses its stat cache: only changed files are hashed. (No index yet: git makes one.)
-      const copy = () => copyFile(path.join(this.gitDir, 'index'), tmpIndex)
+      // The copy keeps the index's time: git rehashes a file changed in the same second as the index was written (its
+      // stat looks clean, "racily"), judged by the index file's time; a copy made later would hide such a change.
+      const index = path.join(this.gitDir, 'index')
+      const copy = async () => {
+        const st = statSync(index)
+        await copyFile(index, tmpIndex)
+        utimesSync(tmpIndex, st.atime, st.mtime)
+      }
       await copy().catch(async () => { await mkdir(tmpDir, { recursive: true }); await copy().catch(() => undefined) })
       const inc = o.include ?? []
       const wanted = (p: string) => inc.some(i => i === '' || p === i || p.startsWith(i.endsWith('/') ? i : `${i}/`))
@@ -265,10 +276,9 @@ export class Repo {
       const env = { ...penv, GIT_INDEX_FILE: tmpIndex }
       // Excluded by name, a left-out file is never even hashed: no copy of a secret lands in the object store.
       const specs = ['.', ...leftOut.map(p => `:(exclude,literal)${p}`)]
-      const added = runGit(['add', '-A', '--pathspec-from-file=-', '--pathspec-file-nul'], { cwd: top, env, input: specs.join('\0') })
+      const tree = runGitChain([['add', '-A', '--pathspec-from-file=-', '--pathspec-file-nul'], ['write-tree']], { cwd: top, env, input: specs.join('\0') })
       warmCrypto() // (the snapshot's commit id is computed next: node:crypto loads while git adds)
-      await added
-      return { tree: (await gitText(['write-tree'], { cwd: top, env })).trim(), leftOut }
+      return { tree: (await tree).stdout.toString('latin1').trim(), leftOut }
     } finally {
       // (one unlink: at once rather than through the thread pool and back)
       try { rmSync(tmpIndex, { force: true }) } catch { /* removed with the folder meanwhile */ }
@@ -282,6 +292,8 @@ export class Repo {
   }
 
   async treeOf(commit: string): Promise<string | null> {
+    const head = await this.headCache?.catch(() => null)
+    if (head?.tree && head.commit === commit) return head.tree
     const c = await this.catFile.read(commit, 1 << 20)
     if (!c || c.type !== 'commit' || !c.data) return null
     return /^tree ([0-9a-f]+)$/m.exec(c.data.toString('utf8'))?.[1] ?? null

@@ -2,7 +2,7 @@
 // what went wrong (git's own words, its boilerplate dropped), and a missing or too old git is named as such.
 import { spawn } from 'node:child_process'
 import { GitError } from '../errors.ts'
-import { noteCommand, takeEarly } from './early.ts'
+import { noteCommand, quote, takeEarly } from './early.ts'
 
 /** The oldest git git lab runs on: `git fetch --no-write-fetch-head` came in 2.29 (the newest feature it uses). */
 export const MIN_GIT = [2, 29] as const
@@ -47,10 +47,25 @@ export async function runGit(args: string[], opts: RunOptions): Promise<RunResul
   try { return await spawnGit(args, opts) } finally { release() }
 }
 
-function spawnGit(args: string[], opts: RunOptions): Promise<RunResult> {
+/**
+ * Runs git commands one after another, each only if the one before succeeded, through one `sh`: a spawn blocks
+ * node's main thread until the child has started (~1.5-2.5 ms), so a chain that node would start step by step costs
+ * one. The input goes to the first; the result is the last one's output, or the first failure (its exit code and
+ * words: `git add && write-tree failed: ...`).
+ */
+export async function runGitChain(steps: string[][], opts: RunOptions): Promise<RunResult> {
+  for (const step of steps) noteCommand(step)
+  const script = steps.map(step => `git ${step.map(quote).join(' ')}`).join(' && ')
+  const name = [steps[0][0], ...steps.slice(1).map(s => s[0])].join(' && ')
+  if (running < MAX_RUNNING) running++
+  else await new Promise<void>(r => waiting.push(r))
+  try { return await spawnGit([name], opts, ['sh', ['-c', script]]) } finally { release() }
+}
+
+function spawnGit(args: string[], opts: RunOptions, command: [string, string[]] = ['git', args]): Promise<RunResult> {
   return new Promise((resolve, reject) => {
     // Without input, git reads /dev/null: no pipe to make and close (each costs the main thread a socket).
-    const child = spawn('git', args, { cwd: opts.cwd, env: opts.env ?? process.env, stdio: [opts.input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'] })
+    const child = spawn(command[0], command[1], { cwd: opts.cwd, env: opts.env ?? process.env, stdio: [opts.input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'] })
     const out: Buffer[] = []
     const err: Buffer[] = []
     child.on('error', e => reject(spawnError(e, args)))

@@ -6,7 +6,7 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import path from 'node:path'
 import { BIN, labEnv, makeRepo, tempDir, type TestRepo } from '../helpers.ts'
 import { dropEarly, EARLY_MS, PATHSPEC_VARS, startEarly } from '../../src/git/early.ts'
-import { refsArgs, repoArgs, untrackedArgs } from '../../src/git/queries.ts'
+import { HEAD_ARGS, refsArgs, repoArgs, untrackedArgs } from '../../src/git/queries.ts'
 import { runGit, gitText } from '../../src/git/run.ts'
 import { Repo } from '../../src/git/repo.ts'
 import { earlyQueries } from '../../src/cli/prefetch.ts'
@@ -94,8 +94,9 @@ t.test('a failed early query fails as the same query run then: not a repository'
 t.test('which commands start what early', async t => {
   const args = (argv: string[]) => earlyQueries(argv).map(q => q.args[0])
   t.same(args(['log']), ['rev-parse', 'config', 'for-each-ref'])
-  t.same(args(['submit', '-m', 'x', '--run', 'y']), ['rev-parse', 'config', 'for-each-ref', 'ls-files'])
-  t.same(args(['submit', '--no-code', '-m', 'x', '--run', 'y']), ['rev-parse', 'config', 'for-each-ref'])
+  t.same(args(['submit', '-m', 'x', '--run', 'y']), ['rev-parse', 'config', 'for-each-ref', 'rev-parse', 'ls-files'])
+  t.same(earlyQueries(['submit'])[3].args, HEAD_ARGS)
+  t.same(args(['submit', '--no-code', '-m', 'x', '--run', 'y']), ['rev-parse', 'config', 'for-each-ref', 'rev-parse'])
   t.same(args(['hook', 'post-checkout', 'a', 'b', '1']), ['rev-parse', 'config', 'for-each-ref'])
   t.same(args(['hook', 'commit-msg', 'f']), ['rev-parse', 'config'])
   t.same(args(['log', '--help']), [], 'help reads no repository')

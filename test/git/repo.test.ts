@@ -1,6 +1,6 @@
 // Contract of src/git: everything the store relies on from the system git, tested on real repositories.
 import t from 'tap'
-import { writeFileSync, readFileSync, mkdirSync } from 'node:fs'
+import { writeFileSync, readFileSync, mkdirSync, statSync } from 'node:fs'
 import path from 'node:path'
 import { Repo, ZERO, EMPTY_TREE } from '../../src/git/repo.ts'
 import { WRITER_REF_PATTERNS } from '../../src/store/layout.ts'
@@ -300,4 +300,22 @@ t.test('appendCommits: fast-import moves the log ref only onto a commit that con
   t.equal(withSnap.shas[0], repo.commitSha(snap))
   t.equal(r.git('rev-parse', `${ref}^2`).trim(), withSnap.shas[0])
   t.equal(r.git('rev-parse', `${ref}^1`).trim(), other.shas[0])
+})
+
+t.test('a snapshot sees a change made in the same second as the index was written (racy git)', async t => {
+  const r = makeRepo(t, { files: { 'a.txt': 'one\n' } })
+  const repo = await Repo.open(r.dir, r.env)
+  const head = (await repo.head())!
+  // Within one second: the index written with a.txt's stat, then a.txt changed to the same size. Its stat data then
+  // looks clean; git rehashes it only because it is not older than the index file ("racily clean").
+  await new Promise(res => setTimeout(res, 1000 - (Date.now() % 1000) + 20))
+  writeFileSync(path.join(r.dir, 'a.txt'), 'one\n')
+  r.git('add', 'a.txt')
+  writeFileSync(path.join(r.dir, 'a.txt'), 'two\n')
+  t.equal(Math.floor(statSync(path.join(r.dir, 'a.txt')).mtimeMs / 1000), Math.floor(statSync(path.join(r.dir, '.git', 'index')).mtimeMs / 1000), '(one second)')
+  await new Promise(res => setTimeout(res, 1100)) // (a copy of the index made now would be a second younger)
+  const tree = await repo.worktreeTree()
+  t.not(tree, await repo.treeOf(head), 'the change is in the snapshot')
+  t.equal(r.git('cat-file', '-p', `${tree}:a.txt`), 'two\n')
+  t.equal(r.git('status', '--porcelain'), ' M a.txt\n', "the user's index untouched")
 })
