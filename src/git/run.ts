@@ -1,5 +1,6 @@
-// Spawns the system git for one command (long-lived ones: cat-file.ts, fast-import.ts; early ones: early.ts). A failure becomes one line that says
-// what went wrong (git's own words, its boilerplate dropped), and a missing or too old git is named as such.
+// Spawns the system git for one command (long-lived ones: cat-file.ts, fast-import.ts; early ones: early.ts). A
+// failure becomes one line that says what went wrong (git's own words, its boilerplate dropped), and a missing or too
+// old git is named as such.
 import { spawn } from 'node:child_process'
 import { GitError } from '../errors.ts'
 import { noteCommand, quote, takeEarly } from './early.ts'
@@ -56,7 +57,7 @@ export async function runGit(args: string[], opts: RunOptions): Promise<RunResul
 export async function runGitChain(steps: string[][], opts: RunOptions): Promise<RunResult> {
   for (const step of steps) noteCommand(step)
   const script = steps.map(step => `git ${step.map(quote).join(' ')}`).join(' && ')
-  const name = [steps[0][0], ...steps.slice(1).map(s => s[0])].join(' && ')
+  const name = steps.map(s => s[0]).join(' && ')
   if (running < MAX_RUNNING) running++
   else await new Promise<void>(r => waiting.push(r))
   try { return await spawnGit([name], opts, ['sh', ['-c', script]]) } finally { release() }
