@@ -23,8 +23,8 @@ export function earlyQueries(argv: string[]): EarlyQuery[] {
   if (!READERS.has(command)) return []
   // A submit snapshots the working tree: first the untracked files that look like secrets (more when config adds some).
   const snapshot = (command === 'submit' || command === 'run') && !argv.includes('--no-code')
-  // (and HEAD with its tree: a snapshot equal to it is HEAD itself)
-  const submit = command === 'submit' || command === 'run' ? [{ args: HEAD_ARGS }] : []
+  // (and HEAD with its tree: a snapshot equal to it is HEAD itself; log marks the experiment checked out)
+  const submit = command === 'submit' || command === 'run' || command === 'log' ? [{ args: HEAD_ARGS }] : []
   return [...open, refs, ...submit, ...(snapshot ? [{ args: untrackedArgs(SECRET_GLOBS), unset: PATHSPEC_VARS }] : [])]
 }
 

@@ -93,7 +93,8 @@ t.test('a failed early query fails as the same query run then: not a repository'
 
 t.test('which commands start what early', async t => {
   const args = (argv: string[]) => earlyQueries(argv).map(q => q.args[0])
-  t.same(args(['log']), ['rev-parse', 'config', 'for-each-ref'])
+  t.same(args(['log']), ['rev-parse', 'config', 'for-each-ref', 'rev-parse'])
+  t.same(args(['show', 'x']), ['rev-parse', 'config', 'for-each-ref'])
   t.same(args(['submit', '-m', 'x', '--run', 'y']), ['rev-parse', 'config', 'for-each-ref', 'rev-parse', 'ls-files'])
   t.same(earlyQueries(['submit'])[3].args, HEAD_ARGS)
   t.same(args(['submit', '--no-code', '-m', 'x', '--run', 'y']), ['rev-parse', 'config', 'for-each-ref', 'rev-parse'])
