@@ -3,7 +3,8 @@
 // prefix), the ideas (e/ideas-*.json) and the listing order (e/order-*.jsonl). A command reads index.json and then only
 // the shards it looks at; a write rewrites the shards it changed under new names and index.json last, so a reader
 // always sees one consistent index. Files no index names any more go a minute later.
-import { readFile, writeFile, rename, mkdir, readdir, rm, open, stat } from 'node:fs/promises'
+import { readFile, rename, mkdir, readdir, open, stat } from 'node:fs/promises'
+import { rm, writeFile } from './quick-fs.ts'
 import path from 'node:path'
 import { randomBytes } from 'node:crypto'
 import type { Experiment, Host, Idea, LabConfig, Message, SkippedOp, State } from './state.ts'

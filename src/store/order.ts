@@ -1,5 +1,6 @@
 // The listing order file (e/order-*.jsonl): which experiments `log` lists first, read from its end.
-import { open, writeFile } from 'node:fs/promises'
+import { open } from 'node:fs/promises'
+import { writeFile } from './quick-fs.ts'
 import path from 'node:path'
 import { randomBytes } from 'node:crypto'
 import { indexFileGone, parseIndexFile, readIndexBytes } from './entities.ts'
