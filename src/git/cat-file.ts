@@ -66,34 +66,49 @@ class Batch {
   }
 
   private onData(chunk: Buffer): void {
-    this.buf = this.buf.length ? Buffer.concat([this.buf, chunk]) : chunk
+    // (parsed by offset into the chunk: a Buffer view per header and body was most of the cost of many small objects)
+    const buf = this.buf.length ? Buffer.concat([this.buf, chunk]) : chunk
+    let at = 0
     for (;;) {
       if (!this.current) {
-        const nl = this.buf.indexOf(10)
-        if (nl < 0) return
-        const line = this.buf.subarray(0, nl).toString('utf8')
-        this.buf = this.buf.subarray(nl + 1)
+        const nl = buf.indexOf(10, at)
+        if (nl < 0) break
+        const line = buf.toString('latin1', at, nl)
+        at = nl + 1
         if (line.endsWith(' missing') || line.endsWith(' ambiguous')) {
           this.shift().resolve(null)
           continue
         }
-        const [sha, type, sizeText] = line.split(' ')
-        const size = Number(sizeText)
-        this.current = { head: { sha, type, size, data: null }, need: size + 1, parts: size <= this.queue[this.head].maxSize ? [] : null }
+        const sp = line.indexOf(' ')
+        const sp2 = line.indexOf(' ', sp + 1)
+        const size = Number(line.slice(sp2 + 1))
+        const head: GitObject = { sha: line.slice(0, sp), type: line.slice(sp + 1, sp2), size, data: null }
+        this.current = { head, need: size + 1, parts: size <= this.queue[this.head].maxSize ? [] : null }
+        // The whole body is in this chunk (the common case): one view of it, no copy.
+        if (this.current.parts && buf.length - at >= size + 1) {
+          head.data = buf.subarray(at, at + size)
+          at += size + 1
+          this.current = null
+          this.shift().resolve(head)
+          continue
+        }
       }
       const cur = this.current
-      const take = Math.min(cur.need, this.buf.length)
-      if (take === 0) return
-      if (cur.parts) cur.parts.push(this.buf.subarray(0, take))
-      this.buf = this.buf.subarray(take)
+      const take = Math.min(cur.need, buf.length - at)
+      if (take === 0) break
+      if (cur.parts) cur.parts.push(buf.subarray(at, at + take))
+      at += take
       cur.need -= take
-      if (cur.need > 0) return
+      if (cur.need > 0) break
       if (cur.parts) cur.head.data = Buffer.concat(cur.parts).subarray(0, cur.head.size)
       this.current = null
       this.shift().resolve(cur.head)
     }
+    this.buf = at < buf.length ? buf.subarray(at) : EMPTY
   }
 }
+
+const EMPTY = Buffer.alloc(0)
 
 export class CatFile {
   private batch: Batch | null = null

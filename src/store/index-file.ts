@@ -4,7 +4,8 @@
 // the shards it looks at; a write rewrites the shards it changed under new names and index.json last, so a reader
 // always sees one consistent index. Files no index names any more go a minute later.
 import { closeSync, mkdirSync, openSync, readSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs'
-import { readFile, readdir, writeFile } from 'node:fs/promises'
+import { readFile, readdir } from 'node:fs/promises'
+import { writeFile } from './quick-fs.ts'
 import path from 'node:path'
 import { randomHex } from '../random.ts'
 import type { Experiment, Host, Idea, LabConfig, Message, SkippedOp, State } from './state.ts'

@@ -22,12 +22,24 @@ export function jsonDepth(text: string, limit = Infinity): number {
   return max
 }
 
+/**
+ * How many `{` and `[` the text holds (in strings too), counting up to limit + 1: no text nests deeper than that, so
+ * a record with few of them (most hold a handful) needs no scan character by character.
+ */
+export function openers(text: string, limit = Infinity): number {
+  let n = 0
+  for (const c of ['{', '[']) {
+    for (let i = text.indexOf(c); i >= 0; i = text.indexOf(c, i + 1)) if (++n > limit) return n
+  }
+  return n
+}
+
 export class JsonLimitError extends Error {}
 
 /** JSON.parse for hostile text: refuses text longer than maxChars or nested deeper than maxDepth. */
 export function parseBounded(text: string, maxChars: number, maxDepth = MAX_JSON_DEPTH): unknown {
   if (text.length > maxChars) throw new JsonLimitError(`longer than ${maxChars} characters`)
-  if (jsonDepth(text, maxDepth) > maxDepth) throw new JsonLimitError(`nested deeper than ${maxDepth} levels`)
+  if (openers(text, maxDepth) > maxDepth && jsonDepth(text, maxDepth) > maxDepth) throw new JsonLimitError(`nested deeper than ${maxDepth} levels`)
   return JSON.parse(text)
 }
 

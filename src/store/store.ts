@@ -118,7 +118,10 @@ export class Store {
       }
     }
     try {
-      if (!this.index || this.unsaved.has(this.index) || this.index.live.mixed.yes || (await this.files.diskGen()) !== this.index.gen) {
+      // (no index on disk, as just read, and still none under the lock: the refs just listed are the ones to build from)
+      const stale = this.index ? this.unsaved.has(this.index) || this.index.live.mixed.yes || (await this.files.diskGen()) !== this.index.gen
+        : (await this.files.diskGen()) !== null
+      if (stale) {
         // Another process saved meanwhile: its index, and the refs as they are now, are what to fold from.
         ;[refs, this.index] = await Promise.all([this.writerRefs(), this.files.load()])
         if (this.index && sameRefs(this.index.refs, refs)) return this.index

@@ -1,7 +1,10 @@
 // Many writers (every agent slot is one): the index is built without a git process per writer.
 import t from 'tap'
 import { spawn } from 'node:child_process'
+import { rmSync } from 'node:fs'
 import { Repo } from '../../src/git/repo.ts'
+import { Store } from '../../src/store/store.ts'
+import { indexView } from '../../src/store/index-file.ts'
 import { FORMAT, FORMAT_PATH, commitMessage, opPath, writerRef } from '../../src/store/layout.ts'
 import { opId } from '../../src/store/op.ts'
 import { BIN, lab, makeRepo, type TestRepo } from '../helpers.ts'
@@ -74,4 +77,45 @@ t.test('200 writers each 70 commits further on (a descent too long to walk) refr
   const after = await labLimited(r, 128, ['idea', 'list', '--json'])
   t.equal(after.code, 0, after.err)
   t.equal((JSON.parse(after.out) as unknown[]).length, 200 * 71)
+})
+
+/** A store on its own repo handle, counting its ref listings. */
+async function countingStore(r: TestRepo, before?: () => Promise<void>): Promise<{ store: Store; repo: Repo; listings: () => number }> {
+  const repo = await Repo.open(r.dir, r.env)
+  let n = 0
+  const list = repo.forEachRef.bind(repo)
+  repo.forEachRef = async (...args: Parameters<Repo['forEachRef']>) => {
+    if (n++ === 0 && before) await before()
+    return list(...args)
+  }
+  return { store: new Store(repo), repo, listings: () => n }
+}
+
+t.test('a first build lists the writer refs once; an index saved meanwhile is read instead', async t => {
+  const r = makeRepo(t)
+  t.equal((await lab(r, ['init'])).code, 0)
+  await manyWriters(r, 50)
+  // No index on disk before and under the lock: the refs listed with the look for one are the ones built from.
+  rmSync(`${r.dir}/.git/lab`, { recursive: true, force: true })
+  const a = await countingStore(r)
+  const built = await a.store.refresh()
+  t.equal(a.listings(), 1, 'one for-each-ref')
+  t.equal(Object.keys(built.chosen).length, 50)
+  const rebuilt = await a.store.rebuild(false)
+  t.same(indexView(built), indexView(rebuilt), 'the same index as a rebuild')
+  a.repo.close()
+
+  // Another process saves an index between this one's look and its lock: this one reads that index, and the refs again.
+  rmSync(`${r.dir}/.git/lab`, { recursive: true, force: true })
+  let other: Awaited<ReturnType<typeof countingStore>> | null = null
+  const b = await countingStore(r, async () => {
+    other = await countingStore(r)
+    await other.store.refresh()
+  })
+  const got = await b.store.refresh()
+  t.equal(b.listings(), 2, 'the refs listed again once an index appeared')
+  t.equal(got.gen, other!.store.current!.gen, 'the index the other process saved, not a second build')
+  t.same(indexView(got), indexView(rebuilt))
+  b.repo.close()
+  other!.repo.close()
 })

@@ -4,14 +4,17 @@ import { checkFields, entity, int, list, sha, tag, text, str, strs } from './che
 import { dict } from '../safe-json.ts'
 import { checkParams } from '../params.ts'
 
+// (made once: a first build validates thousands of these)
+const SCHEMA = {
+  message: text(16384), run: text(16384), setup: text(16384, true), commit: sha(true), base: sha(true),
+  idea: entity(true), priority: int(-1_000_000, 1_000_000, true), tags: list(tag, 64), depends_on: list(entity(), 256),
+  gpus: int(0, 1024, true), timeout: int(1, 10 * 365 * 86400, true), params: checkParams, sweep: entity(true),
+  host: entity(true), host_tag: (v: unknown) => v === null || v === undefined ? null : tag(v),
+}
+
 export const experimentQueue: OpKind = {
   type: 'experiment.queue',
-  validate: p => checkFields(p, {
-    message: text(16384), run: text(16384), setup: text(16384, true), commit: sha(true), base: sha(true),
-    idea: entity(true), priority: int(-1_000_000, 1_000_000, true), tags: list(tag, 64), depends_on: list(entity(), 256),
-    gpus: int(0, 1024, true), timeout: int(1, 10 * 365 * 86400, true), params: checkParams, sweep: entity(true),
-    host: entity(true), host_tag: v => v === null || v === undefined ? null : tag(v),
-  }),
+  validate: p => checkFields(p, SCHEMA),
   apply(s, op) {
     if (s.experiments[op.entity]) return `experiment ${op.entity} already exists`
     const p = op.payload

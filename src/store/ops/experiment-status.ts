@@ -14,13 +14,15 @@ export function settleMetrics(e: Experiment): void {
   e.metrics = Object.assign(m, e.final_metrics)
 }
 
+const SCHEMA = {
+  status: oneOf(STATUSES), attempt: int(1, 1_000_000), reason: text(4096, true),
+  exit_code: int(-1024, 1024, true), worker: text(200, true), host: text(255, true), metrics: numbers(1000, true),
+  output_dropped: int(0, 2 ** 50, true),
+}
+
 export const experimentStatus: OpKind = {
   type: 'experiment.status',
-  validate: p => checkFields(p, {
-    status: oneOf(STATUSES), attempt: int(1, 1_000_000), reason: text(4096, true),
-    exit_code: int(-1024, 1024, true), worker: text(200, true), host: text(255, true), metrics: numbers(1000, true),
-    output_dropped: int(0, 2 ** 50, true),
-  }),
+  validate: p => checkFields(p, SCHEMA),
   apply(s, op) {
     const e = s.experiments[op.entity]
     if (!e) return `unknown experiment ${op.entity}`
