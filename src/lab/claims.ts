@@ -4,6 +4,7 @@ import { readFile, rename, writeFile } from 'node:fs/promises'
 import { hostname } from 'node:os'
 import path from 'node:path'
 import type { Lab } from './lab.ts'
+import type { CommitSpec } from '../git/fast-import.ts'
 import { InvalidError, LabError, type GitError } from '../errors.ts'
 import { isWriterId, remoteClaimsPrefix } from '../store/layout.ts'
 import { parseBounded } from '../store/safe-json.ts'
@@ -56,16 +57,18 @@ export async function claimExperiment(lab: Lab, id: string, attempt: number, o: 
     experiment: id, attempt, writer, worker: (o.worker ?? lab.identity.name).slice(0, 200), host: hostname().slice(0, 255), pid: process.pid,
     time: now.toISOString(), expires_at: new Date(now.getTime() + (o.leaseSeconds ?? 120) * 1000).toISOString(),
   }
-  const [sha] = await lab.repo.writeCommits([{
+  const spec = {
     files: [{ path: 'claim.json', data: JSON.stringify(claim) + '\n' }],
     message: `claim ${id}/${attempt} by ${claim.worker}\n`, author: lab.ident(),
-  }])
+  }
   const ref = claimRef(id, attempt)
   const was: ClaimPosition = typeof o.replacing === 'string' ? { remote: o.replacing, local: o.replacing } : o.replacing ?? { remote: null, local: null }
-  const lost = { won: false, sha, claim, position: was }
   // This clone's ref first: every process of the clone (run, workers) meets here, so a claim this clone holds binds
-  // them all, also one made while the remote was unreachable.
-  if (!(await casLocal(lab, ref, sha, was.local))) return lost
+  // them all, also one made while the remote was unreachable. A first claim is made and its ref created by one
+  // fast-import (which creates the ref only where there is none); a renewal replaces the claim: compare-and-swap.
+  const { sha, moved } = was.local === null ? await firstClaim(lab, spec, ref) : await renewal(lab, spec, ref, was.local)
+  const lost = { won: false, sha, claim, position: was }
+  if (!moved) return lost
   if (!lab.remote) return { won: true, sha, claim, position: { remote: null, local: sha } }
   const undo = () => (was.local ? lab.repo.updateRef(ref, was.local, sha) : lab.repo.deleteRef(ref, sha)).catch(() => undefined)
   let won: boolean
@@ -82,6 +85,25 @@ export async function claimExperiment(lab: Lab, id: string, attempt: number, o: 
   return { won: true, sha, claim, position: { remote: sha, local: sha } }
 }
 
+async function firstClaim(lab: Lab, spec: CommitSpec, ref: string): Promise<{ sha: string; moved: boolean }> {
+  try {
+    const r = await lab.repo.appendCommits([spec], ref, null)
+    return { sha: r.shas[0], moved: r.moved }
+  } catch (e) {
+    if (lostLock(e)) return { sha: '', moved: false }
+    throw e
+  }
+}
+
+async function renewal(lab: Lab, spec: CommitSpec, ref: string, was: string): Promise<{ sha: string; moved: boolean }> {
+  const [sha] = await lab.repo.writeCommits([spec])
+  return { sha, moved: await casLocal(lab, ref, sha, was) }
+}
+
+/** A failure to lock the ref, or a value gone again by the time it is read: a race lost to another claimer. */
+const lostLock = (e: unknown) =>
+  /cannot lock ref|reference already exists|but expected|\.lock'?: File exists|Unable to create/i.test(`${(e as GitError).stderr ?? ''} ${(e as Error).message}`)
+
 /**
  * Compare-and-swap on this clone's claim ref. Racing claimers lock the same ref, and a loser on the remote deletes
  * the one it made: a failure to lock it (or a value gone again by the time it is read) is a lost race, not an error.
@@ -90,7 +112,7 @@ async function casLocal(lab: Lab, ref: string, sha: string, expect: string | nul
   try {
     return await lab.repo.updateRef(ref, sha, expect)
   } catch (e) {
-    if (/cannot lock ref|reference already exists|but expected|\.lock'?: File exists|Unable to create/i.test(`${(e as GitError).stderr ?? ''} ${(e as Error).message}`)) return false
+    if (lostLock(e)) return false
     throw e
   }
 }
