@@ -9,7 +9,10 @@
 // (the write that records the end) exited; the job's own stamp gives when it started (a trivial job exits ~1 ms
 // later). Once per worker run: from its start to the first claim, and from its last git process to its exit.
 //
-//   node scripts/bench/worker.mjs [--runs 5] [--count 20]
+// With --base /path/to/another/dist/git-lab.js, that build's worker (and its idle run) is timed too, in the same
+// rounds, on the same repository: before/after figures measured side by side.
+//
+//   node scripts/bench/worker.mjs [--runs 5] [--count 20] [--base OTHER_BIN]
 import { mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs'
 import path from 'node:path'
 import { BIN, emit, ensureBuilt, git, header, interleave, isMain, lab, labEnv, makeRepo, ratio, run, summary, table, timeRun, verdict, workspace } from './lib.mjs'
@@ -72,6 +75,8 @@ export async function main(argv = process.argv.slice(2)) {
   const opt = (name, dflt) => { const i = argv.indexOf(`--${name}`); return i >= 0 ? Number(argv[i + 1]) : dflt }
   const runs = opt('runs', 5)
   const count = opt('count', 20)
+  const baseAt = argv.indexOf('--base')
+  const BASE = baseAt >= 0 ? path.resolve(argv[baseAt + 1]) : null
   ensureBuilt()
   header(`worker: ${count} trivial experiments per round, git lab worker --once --sync-every 0`, `median of ${runs} rounds`)
   const tmp = workspace('lab-bench-worker-')
@@ -91,6 +96,7 @@ export async function main(argv = process.argv.slice(2)) {
   const stampsOf = i => path.join(tmp, `stamps-${i}`)
   const job = (stamps) => `date +%s%3N > '${stamps}'/$LAB_EXPERIMENT`
   const rounds = []
+  const baseRounds = []
   let rawTip = null
   const spans = []
 
@@ -111,6 +117,16 @@ export async function main(argv = process.argv.slice(2)) {
       },
     },
     { name: 'empty', fn: i => timeRun(BIN, ['worker', '--once', '--sync-every', '0'], { cwd: dir, env: tenv('empty', i) }) },
+    ...(BASE ? [{
+      name: 'base',
+      before: i => {
+        mkdirSync(`${stampsOf(i)}-base`)
+        const ids = []
+        for (let k = 0; k < count; k++) ids.push(lab(dir, env, 'submit', '-m', `trivial base ${i}.${k}`, '--run', job(`${stampsOf(i)}-base`)).trim())
+        baseRounds.push({ i, ids })
+      },
+      fn: i => timeRun(BASE, ['worker', '--once', '--sync-every', '0'], { cwd: dir, env: tenv('base', i) }),
+    }, { name: 'base-empty', fn: i => timeRun(BASE, ['worker', '--once', '--sync-every', '0'], { cwd: dir, env: tenv('base-empty', i) }) }] : []),
     {
       name: 'raw',
       fn: i => {
@@ -152,6 +168,11 @@ export async function main(argv = process.argv.slice(2)) {
 
   // Check every experiment ran and succeeded, then split each one's overhead from the traces.
   const all = Object.fromEntries(JSON.parse(lab(dir, env, 'log', '--json', '--limit', '0')).map(e => [e.id, e]))
+  for (const { i, ids } of baseRounds) {
+    const bad = ids.filter(id => all[id]?.status !== 'succeeded')
+    if (bad.length) throw new Error(`base round ${i}: ${bad.length} experiments did not succeed`)
+    if (readdirSync(`${stampsOf(i)}-base`).length !== count) throw new Error(`base round ${i}: not every job left a start stamp`)
+  }
   const halves = { claimToStart: [], exitToRecorded: [], between: [], cycle: [], runningToFinished: [] }
   const once = { toFirstClaim: [], afterLast: [] }
   for (const { i, ids } of rounds) {
@@ -174,6 +195,7 @@ export async function main(argv = process.argv.slice(2)) {
   }
   const h = Object.fromEntries(Object.entries(halves).map(([k, v]) => [k, summary(v)]))
   const per = { lab: (t.lab.median - t.empty.median) / count, raw: t.raw.median / count, rawrec: t.rawrec.median / count }
+  if (BASE) per.base = (t.base.median - t['base-empty'].median) / count
   table(`${count} trivial experiments per round (median of ${runs} rounds)`, [
     [`git lab worker --once --sync-every 0, ${count} queued`, t.lab],
     ['git lab worker --once --sync-every 0, nothing queued', t.empty],
@@ -184,7 +206,14 @@ export async function main(argv = process.argv.slice(2)) {
     ['git lab: (worker with N queued - worker with none) / N', per.lab, `ratio ${ratio(per.lab, per.raw)} worktree add/remove, ${ratio(per.lab, per.rawrec)} with the ref writes`],
     ['raw git: worktree add + job + worktree remove', per.raw],
     ['raw git: the same + claim and two records', per.rawrec],
+    ...(BASE ? [[`--base ${BASE}: the same as the first row`, per.base, `ratio ${ratio(per.base, per.rawrec)} with the ref writes`]] : []),
   ])
+  if (BASE) {
+    table(`--base build (${BASE}), in the same rounds`, [
+      [`worker --once, ${count} queued`, t.base],
+      ['worker --once, nothing queued', t['base-empty']],
+    ])
+  }
   table(`per experiment, from git's trace and the job's stamp (${h.claimToStart.n} experiments)`, [
     ['claim (its fast-import starts) -> job starts', h.claimToStart],
     ['job exits -> its end recorded (update-ref exits)', h.exitToRecorded],

@@ -226,7 +226,9 @@ export class LocalBackend implements Backend {
 
   private async pid(job: JobSpec): Promise<number | null> {
     const d = this.dir(job)
-    const pid = Number((await readFile(path.join(d, 'pid'), 'utf8').catch(() => '')).trim())
+    // (The supervisor writes its files in place, one short write each, no rename: a file is only taken once its
+    // line is complete.)
+    const pid = Number(/^(\d+)\n/.exec(await readFile(path.join(d, 'pid'), 'utf8').catch(() => ''))?.[1])
     // The pid is ours only while it is a supervisor of this very run dir that started after the job was prepared.
     if (!pid || !alive(pid) || !commandLine(pid).includes(`git-lab-supervisor ${d} `)) return null
     const created = await this.created(job)
@@ -240,7 +242,7 @@ export class LocalBackend implements Backend {
     const created = (await this.created(job)) ?? Date.now()
     const exited = async (): Promise<JobPoll | null> => {
       const text = await readFile(path.join(d, 'exit'), 'utf8').catch(() => null)
-      const m = text ? /^(setup|run) (\d+)/.exec(text) : null
+      const m = text ? /^(setup|run) (\d+)\n/.exec(text) : null
       return m ? { phase: 'exited', exitCode: Number(m[2]), setupFailed: m[1] === 'setup', startedAt: created } : null
     }
     const done = await exited()
