@@ -59,6 +59,10 @@ interface Active {
   /** this process recorded the attempt's `claimed` (so the fold's runner must name this worker, not only this writer) */
   claimedHere: boolean
   stopped: Promise<void> | null
+  /** its start (claimed, and running or setting_up) is being recorded: the loop goes on meanwhile */
+  starting: Promise<void> | null
+  /** the job has exited and its end is being recorded (in the background: its slot is free meanwhile) */
+  ending: Promise<void> | null
   gpus: string[]
   busy: boolean
   /** where its claim stands, renewed while the job runs (null: not known, e.g. re-attached without a claim) */
@@ -91,7 +95,7 @@ export class Worker {
     this.trust = o.only ? labTrust(lab) : checkTrust(labTrust(lab))
     this.secrets = secretValues(lab.env, lab.config.get('lab.secret') ?? [])
     this.maxOutput = parseBytes(lab.get('lab.maxoutput') ?? '') ?? MAX_OUTPUT
-    this.claimer = new Claimer(lab, { name: this.name, leaseSeconds: this.lease, offline: !!o.offline, log: l => this.log(l), holds: e => backend.holds(e) })
+    this.claimer = new Claimer(lab, { name: this.name, leaseSeconds: this.lease, offline: !!o.offline, log: l => this.log(l), holds: e => backend.holds(e), settled: () => this.settled() })
   }
 
   /**
@@ -168,8 +172,11 @@ export class Worker {
   private async detach(): Promise<void> {
     // Detach: seal what the journals hold now; the jobs keep running and the next worker re-attaches.
     for (const a of this.active.values()) {
+      if (a.ending) continue
+      await a.starting
       await a.journal.ingest(false).then(() => a.journal.seal(false)).catch(e => this.log(`cannot seal ${a.spec.id}: ${(e as Error).message}`))
     }
+    await Promise.all([...this.active.values()].map(a => a.ending))
     await Promise.all(this.cleanups)
     await this.maybeSync(true)
     this.maybeTidy(true)
@@ -192,7 +199,7 @@ export class Worker {
     await Promise.race([
       new Promise<void>(r => { timer = setTimeout(r, tick) }),
       new Promise<void>(r => { this.wake = r }),
-      ...[...this.active.values()].map(a => this.backend.changed?.(a.spec)).filter(p => p !== undefined),
+      ...[...this.active.values()].map(a => a.ending ?? this.backend.changed?.(a.spec)).filter(p => p !== undefined && p !== null),
     ])
     // The timer that lost the race would keep the process alive after the last job (worker --once, run).
     clearTimeout(timer)
@@ -232,7 +239,7 @@ export class Worker {
     const runner = e.runners[spec.attempt]
     const reported = !runner ? 'none' : e.status === 'running' ? 'running' : e.status === 'setting_up' ? 'setting_up' : 'claimed'
     const a: Active = {
-      spec, journal: new Sealer(this.lab, this.backend, spec, e, this.secrets, this.maxOutput, line => this.log(line)), reported, stopping: null, stopped: null,
+      spec, journal: new Sealer(this.lab, this.backend, spec, e, this.secrets, this.maxOutput, line => this.log(line)), reported, stopping: null, stopped: null, starting: null, ending: null,
       lostWhy: null, claimedHere: false, gpus: spec.gpus, busy: false, claim: null, renewedAt: Date.now(),
     }
     this.freeGpus = this.freeGpus.filter(g => !spec.gpus.includes(g))
@@ -243,6 +250,14 @@ export class Worker {
   /** Claims and starts what fits, in queue order. */
   private async fill(state: State): Promise<QueueVerdict> {
     const jobs = Math.max(1, this.o.jobs ?? this.backend.totalSlots ?? 1)
+    // A job whose end is still being written counts as unfinished in the state: work that depends on it waits for
+    // that write, so it is not passed over by work queued after it.
+    const ending = new Set([...this.active.values()].filter(a => a.ending).map(a => a.spec.id))
+    const open = this.lab.store.current?.state === state ? this.lab.store.current.open : Object.keys(state.experiments)
+    if (ending.size && open.some(id => state.experiments[id]?.status === 'queued' && state.experiments[id].depends_on.some(d => ending.has(d)))) {
+      await this.settled()
+      state = this.lab.store.current?.state ?? state
+    }
     const verdict = pickQueued(state, {
       only: this.o.only, open: this.lab.store.current?.state === state ? this.lab.store.current.open : undefined, freeGpus: this.freeGpus.length, totalGpus: this.totalGpus,
       fits: e => this.fits(e),
@@ -268,7 +283,7 @@ export class Worker {
     }
     let free = this.freeGpus.length
     for (const e of verdict.ready) {
-      if (this.active.size >= jobs || this.stopRequested) break
+      if (this.busySlots >= jobs || this.stopRequested) break
       if (e.gpus > free) continue
       const where = this.backend.place
         ? await this.backend.place(e, this.freeGpus, [...this.active.values()].map(a => a.spec))
@@ -279,6 +294,12 @@ export class Worker {
     }
     return verdict
   }
+
+  /** Once the starts and ends being recorded in the background are written. */
+  private settled(): Promise<unknown> { return Promise.all([...this.active.values()].flatMap(a => [a.starting, a.ending])) }
+
+  /** Jobs that hold a slot: running, or exited with their end still to record after a failed try. */
+  private get busySlots(): number { return [...this.active.values()].filter(a => !a.ending).length }
 
   private get lease(): number { return this.o.leaseSeconds ?? 120 }
 
@@ -320,62 +341,84 @@ export class Worker {
         ...(this.totalGpus > 0 || gpus.length ? { CUDA_VISIBLE_DEVICES: gpus.join(',') } : {}),
       },
     }
-    try {
-      await this.backend.prepare(spec)
-    } catch (err) {
+    // The run is prepared (a checkout) while the claimer makes sure the attempt is still queued.
+    const [err, queued] = await Promise.all([
+      this.backend.prepare(spec).then(() => null, (x: Error) => x),
+      claim.queued.catch((x: Error) => x),
+    ])
+    if (queued !== true) {
+      // Not to run (it ended meanwhile: the claim is given back), or that could not be checked: the claim is kept.
+      if (!err) await this.backend.cleanup(spec).catch(() => undefined)
+      if (queued !== false) throw queued
+      await this.claimer.giveBack(e, claim.position).catch(() => undefined)
+      return false
+    }
+    if (err) {
       // Something of this attempt runs here already (its worker was killed before recording it): it is left alone,
       // and the next worker started here re-attaches to it. Nothing is recorded: the attempt did not fail.
       if (err instanceof BusyError) { this.log(`${e.id}: ${err.message}: left alone`); return false }
       // The host went away between placing and preparing: the attempt is given back, still queued.
       if ((err as { code?: string }).code === 'Unreachable') {
-        await releaseClaim(this.lab, e.id, e.attempt, claim).catch(() => undefined)
-        this.log(`${e.id}: ${(err as Error).message}: left queued`)
+        await releaseClaim(this.lab, e.id, e.attempt, claim.position).catch(() => undefined)
+        this.log(`${e.id}: ${err.message}: left queued`)
         return false
       }
       await record(this.lab, e.id, [statusDraft(e.id, e.attempt, { status: 'claimed', worker: this.name, ...(spec.host ? { host: spec.host } : {}) }),
-        statusDraft(e.id, e.attempt, { status: 'failed', reason: `could not prepare the run: ${(err as Error).message}` })], 'failed to prepare')
+        statusDraft(e.id, e.attempt, { status: 'failed', reason: `could not prepare the run: ${err.message}` })], 'failed to prepare')
       await this.backend.cleanup(spec).catch(() => undefined)
-      this.log(`${e.id}: could not prepare: ${(err as Error).message}`)
+      this.log(`${e.id}: could not prepare: ${err.message}`)
       return false
     }
     await this.backend.start(spec)
     const a = this.track(spec, e)
-    a.reported = 'none'
-    a.claim = claim
+    a.claim = claim.position
     a.claimedHere = true
     const phase = spec.setup ? 'setting_up' : 'running'
-    await this.report(a, [statusDraft(e.id, e.attempt, { status: 'claimed', worker: this.name, ...(spec.host ? { host: spec.host } : {}) }), statusDraft(e.id, e.attempt, { status: phase })], phase)
+    // Recorded while the loop goes on: a short job's exit is seen (and the next job claimed) during this write, and
+    // its end is recorded after it. Until it is written it counts as reported; a failed write leaves the job
+    // unreported, and the next look reports it. (After the writes this process has under way: the store would take
+    // turns anyway, and read its index again for having waited.)
+    a.reported = phase
+    const drafts = [statusDraft(e.id, e.attempt, { status: 'claimed', worker: this.name, ...(spec.host ? { host: spec.host } : {}) }), statusDraft(e.id, e.attempt, { status: phase })]
+    a.starting = this.settled().then(() => record(this.lab, e.id, drafts, phase)).then(() => undefined, (err: Error) => {
+      a.reported = 'none'
+      this.complain(`${e.id}: ${err.message}`)
+    }).finally(() => { a.starting = null })
     this.log(`${e.id}: started (attempt ${e.attempt}${spec.host ? ` on ${spec.host}` : ''}${gpus.length ? `, GPUs ${gpus.join(',')}` : ''}): ${e.run}`)
     return true
   }
 
   private async report(a: Active, drafts: Draft[], reported: Active['reported']): Promise<void> {
+    await a.starting
     await record(this.lab, a.spec.id, drafts, reported)
     a.reported = reported
   }
 
   /** One look at a running job: report its phase, stop it if cancelled or over time, seal, or finish it. */
   private async step(a: Active, e: Experiment | undefined): Promise<void> {
-    if (a.busy || !e) return
+    if (a.busy || a.ending || !e) return
     a.busy = true
     try {
       const poll = await this.backend.poll(a.spec)
-      if (poll.phase !== 'exited' && poll.phase !== 'vanished') await this.renew(a)
+      const over = poll.phase === 'exited' || poll.phase === 'vanished'
+      // Its start is still being written: nothing to report or seal before it (its end waits for it too).
+      if (a.starting && !over) return
+      if (!over) await this.renew(a)
       const { id, attempt } = a.spec
       if (a.reported === 'none') await this.report(a, [statusDraft(id, attempt, { status: 'claimed', worker: this.name, ...(a.spec.host ? { host: a.spec.host } : {}) })], 'claimed')
       const phase = poll.phase === 'running' || (poll.phase === 'exited' && !poll.setupFailed) ? 'running' : poll.phase === 'setting_up' ? 'setting_up' : null
       this.checkRunner(a, e)
       const rank = { none: 0, claimed: 1, setting_up: 2, running: 3 }
       if (phase && rank[phase] > rank[a.reported] && !TERMINAL.has(e.status)) await this.report(a, [statusDraft(id, attempt, { status: phase })], phase)
-      if (!a.stopping && poll.phase !== 'exited' && poll.phase !== 'vanished') {
+      if (!a.stopping && !over) {
         if (e.status === 'cancelled' || e.attempt !== attempt) this.halt(a, 'cancelled')
         else if (a.spec.timeout && Date.now() - poll.startedAt > a.spec.timeout * 1000) this.halt(a, 'timed_out')
       }
       await a.journal.show(this.o.onOutput)
       await a.journal.ingest(false)
-      if (poll.phase === 'exited' || poll.phase === 'vanished') {
+      if (over) {
         if (a.stopped) await a.stopped
-        await this.finish(a, e, poll)
+        this.end(a, e, poll)
       } else if (Date.now() - a.journal.lastSeal >= sealInterval(Date.now() - poll.startedAt) || await a.journal.backlog()) {
         await a.journal.seal(false)
         // A fast writer: keep sealing whole chunks while they are there (bounded, so cancels are still seen).
@@ -420,6 +463,20 @@ export class Worker {
     this.log(`${a.spec.id}: ${why === 'cancelled' ? 'cancelled' : why === 'lost' ? lostWhy : `over its timeout of ${a.spec.timeout}s`}: stopping it`)
     a.stopped = this.backend.cancel(a.spec, this.o.graceMs ?? 10_000).catch(err => this.log(`${a.spec.id}: cannot stop: ${(err as Error).message}`))
     void a.stopped.then(() => this.wake?.())
+  }
+
+  /**
+   * The job ended (its supervisor ended its whole tree before writing how it exited): its slot and GPUs are free now,
+   * and its end is recorded in the background while the loop claims and prepares the next job (the two are writes to
+   * different refs, and the records' order is kept by the store). A failed write leaves the job to the next tick.
+   */
+  private end(a: Active, e: Experiment, poll: JobPoll): void {
+    this.freeSlot(a)
+    a.ending = Promise.resolve(a.starting)
+      .then(() => { if (a.reported === 'none') throw new Error('its start is not recorded yet: tried again on the next look') })
+      .then(() => this.finish(a, e, poll))
+      .catch(err => this.complain(`${a.spec.id}: ${(err as Error).message}`))
+      .finally(() => { a.ending = null; this.wake?.() })
   }
 
   /** The job ended: seal the rest, record artifacts and how it ended in one write, clean up. */
@@ -469,6 +526,11 @@ export class Worker {
   /** The job is no longer this worker's: its slot and GPUs are free. */
   private forget(a: Active): void {
     this.active.delete(a.spec.id)
+    this.freeSlot(a)
+  }
+
+  private freeSlot(a: Active): void {
     this.freeGpus.push(...a.gpus.filter(g => !this.freeGpus.includes(g)))
+    a.gpus = []
   }
 }
