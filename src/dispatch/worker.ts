@@ -6,7 +6,7 @@ import path from 'node:path'
 import type { Lab } from '../lab/lab.ts'
 import { readClaim, releaseClaim, type ClaimPosition, type ClaimResult } from '../lab/claims.ts'
 import { cancelExperiment } from '../lab/experiments.ts'
-import { artifactsDraft, record, retryExperiment, statusDraft } from '../lab/runs.ts'
+import { artifactsDraft, record, retryExperiment, statusDraft, type ArtifactFile } from '../lab/runs.ts'
 import { sync } from '../lab/sync.ts'
 import { tidy } from '../lab/housekeeping.ts'
 import { sweepClaims } from '../lab/claim-sweep.ts'
@@ -21,6 +21,9 @@ import { pickQueued, type QueueVerdict } from './queue.ts'
 import { maskArtifact, secretValues } from './secrets.ts'
 import { Sealer } from './sealer.ts'
 import { MAX_OUTPUT, finalMetrics, outcome, parseBytes, sealInterval } from './rules.ts'
+
+/** Why the loop goes round: a look at the refs is due (tick, a record landed, stop), or one of its jobs moved on. */
+type Wake = 'look' | 'job'
 
 export interface WorkerOptions {
   /** exit when nothing is queued that this worker can run and no job is running */
@@ -77,7 +80,10 @@ export class Worker {
   private readonly claimer: Claimer
   private readonly warned = new Set<string>()
   private stopRequested = false
-  private wake: (() => void) | null = null
+  private wake: ((why: Wake) => void) | null = null
+  /** what ended the last idle wait, and when the loop last looked at the refs */
+  private woke: Wake = 'look'
+  private lookedAt = 0
   private lastSync = 0
   private lastTidy = 0
   private tidying: Promise<void> = Promise.resolve()
@@ -110,7 +116,7 @@ export class Worker {
   private log(line: string) { this.o.log?.(line) }
 
   /** Stop taking new jobs; the loop returns once it has sealed what it holds. Running jobs keep running. */
-  stop(): void { this.stopRequested = true; this.wake?.() }
+  stop(): void { this.stopRequested = true; this.wake?.('look') }
 
   /** Jobs being stopped get SIGKILL now instead of at the end of their grace period. */
   killNow(): void {
@@ -141,7 +147,7 @@ export class Worker {
   private watchRecords(): FSWatcher | null {
     try {
       return watch(path.join(this.lab.repo.commonDir, 'refs', 'lab', 'w'), { persistent: false }, () => {
-        if (this.active.size === 0) this.wake?.()
+        if (this.active.size === 0) this.wake?.('look')
       })
     } catch { return null }
   }
@@ -151,7 +157,12 @@ export class Worker {
       await this.maybeSync(false)
       this.maybeTidy()
       await this.claimer.keepReserved()
-      const state = await this.lab.state()
+      // A job's exit (or an end written) soon after a look needs none: the step and the pick use what that look read
+      // plus this process's own writes, and other processes' records are read at the next tick. (A cancel recorded
+      // meanwhile still wins: the fold orders it before the end this worker writes, which keeps its exit code.)
+      const current = this.lab.store.current
+      const recent = this.woke === 'job' && current && Date.now() - this.lookedAt < (this.o.tickMs ?? 250)
+      const state = recent ? current.state : await this.look()
       for (const a of [...this.active.values()]) await this.step(a, state.experiments[a.spec.id])
       if (this.stopRequested) break
       let verdict: QueueVerdict | null = null
@@ -167,6 +178,11 @@ export class Worker {
       await this.idle()
     }
     await this.detach()
+  }
+
+  private async look(): Promise<State> {
+    this.lookedAt = Date.now()
+    return this.lab.state()
   }
 
   private async detach(): Promise<void> {
@@ -196,10 +212,10 @@ export class Worker {
     // Idle, a worker looks at the queue once a second; with jobs running, four times (output, cancels, timeouts).
     const tick = this.o.tickMs ?? (this.active.size ? 250 : 1000)
     let timer: NodeJS.Timeout | undefined
-    await Promise.race([
-      new Promise<void>(r => { timer = setTimeout(r, tick) }),
-      new Promise<void>(r => { this.wake = r }),
-      ...[...this.active.values()].map(a => a.ending ?? this.backend.changed?.(a.spec)).filter(p => p !== undefined && p !== null),
+    this.woke = await Promise.race<Wake>([
+      new Promise<Wake>(r => { timer = setTimeout(() => r('look'), tick) }),
+      new Promise<Wake>(r => { this.wake = r }),
+      ...[...this.active.values()].map(a => (a.ending ?? this.backend.changed?.(a.spec))?.then(() => 'job' as const)).filter(p => p !== undefined),
     ])
     // The timer that lost the race would keep the process alive after the last job (worker --once, run).
     clearTimeout(timer)
@@ -462,7 +478,7 @@ export class Worker {
     a.lostWhy = lostWhy ?? null
     this.log(`${a.spec.id}: ${why === 'cancelled' ? 'cancelled' : why === 'lost' ? lostWhy : `over its timeout of ${a.spec.timeout}s`}: stopping it`)
     a.stopped = this.backend.cancel(a.spec, this.o.graceMs ?? 10_000).catch(err => this.log(`${a.spec.id}: cannot stop: ${(err as Error).message}`))
-    void a.stopped.then(() => this.wake?.())
+    void a.stopped.then(() => this.wake?.('job'))
   }
 
   /**
@@ -472,15 +488,32 @@ export class Worker {
    */
   private end(a: Active, e: Experiment, poll: JobPoll): void {
     this.freeSlot(a)
+    const found = this.gather(a)
+    found.catch(() => undefined) // (awaited by finish; a start that failed to record leaves it unread)
     a.ending = Promise.resolve(a.starting)
       .then(() => { if (a.reported === 'none') throw new Error('its start is not recorded yet: tried again on the next look') })
-      .then(() => this.finish(a, e, poll))
+      .then(() => this.finish(a, e, poll, found))
       .catch(err => this.complain(`${a.spec.id}: ${(err as Error).message}`))
-      .finally(() => { a.ending = null; this.wake?.() })
+      .finally(() => { a.ending = null; this.wake?.('job') })
   }
 
   /** The job ended: seal the rest, record artifacts and how it ended in one write, clean up. */
-  private async finish(a: Active, e: Experiment, poll: JobPoll): Promise<void> {
+  /**
+   * What the end record takes from the host, read while the job's start may still be being written (the job has
+   * exited: its journals and output folder change no more): the output's size and last 64 KiB, the artifacts (masked
+   * as the output is), the metrics journal's last lines.
+   */
+  private async gather(a: Active): Promise<{ size: number; tail: Buffer; files: ArtifactFile[] }> {
+    const { spec } = a
+    const [size, files] = await Promise.all([
+      this.backend.size(spec, 'output'),
+      this.backend.collect(spec).catch(() => []).then(fs => fs.map(f => maskArtifact(f, this.secrets))),
+      a.journal.ingest(true),
+    ])
+    return { size, tail: await this.backend.read(spec, 'output', Math.max(0, size - 65536), 65536), files }
+  }
+
+  private async finish(a: Active, e: Experiment, poll: JobPoll, found: ReturnType<Worker['gather']>): Promise<void> {
     const { spec } = a
     if (a.stopping === 'lost' && !this.mayReport(a, e)) {
       // Another worker runs the attempt as far as the records go: whatever this one wrote now would be skipped, or
@@ -491,12 +524,10 @@ export class Worker {
       return
     }
     // Seal everything (a chunk at a time) until the journals are drained; the last write carries the end.
+    const { size: outSize, tail, files } = await found
     await a.journal.drain()
-    const outSize = await this.backend.size(spec, 'output')
-    const tail = await this.backend.read(spec, 'output', Math.max(0, outSize - 65536), 65536)
     const end = { ...outcome(a.stopping, a.spec.timeout, e, poll, finalMetrics(tail), a.lostWhy), output_dropped: Math.max(0, outSize - this.maxOutput) }
-    // Small artifacts go into git: the same secrets as in the output are masked in them first.
-    const files = (await this.backend.collect(spec).catch(() => [])).map(f => maskArtifact(f, this.secrets))
+    // Small artifacts go into git: the same secrets as in the output are masked in them first (gather).
     const { draft: arts, unrecorded } = artifactsDraft(this.lab, spec.id, spec.attempt, files)
     for (const u of unrecorded) {
       const name = JSON.stringify(u.path)
