@@ -4,9 +4,9 @@ import { hostname } from 'node:os'
 import { watch, type FSWatcher } from 'node:fs'
 import path from 'node:path'
 import type { Lab } from '../lab/lab.ts'
-import { readClaim, releaseClaim, type ClaimPosition, type ClaimResult } from '../lab/claims.ts'
+import { readClaim, releaseClaim, type ClaimResult } from '../lab/claims.ts'
 import { cancelExperiment } from '../lab/experiments.ts'
-import { artifactsDraft, record, retryExperiment, statusDraft, type ArtifactFile } from '../lab/runs.ts'
+import { record, retryExperiment, statusDraft } from '../lab/runs.ts'
 import { sync } from '../lab/sync.ts'
 import { tidy } from '../lab/housekeeping.ts'
 import { sweepClaims } from '../lab/claim-sweep.ts'
@@ -14,13 +14,13 @@ import { checkTrust, labTrust, untrustedReason, type Trust } from '../lab/trust.
 import type { Draft } from '../store/op.ts'
 import { TERMINAL, type Experiment, type State } from '../store/state.ts'
 import type { Backend, JobPoll, JobSpec, Placement } from './backend.ts'
-import { paramEnv, paramsFile } from '../lab/params.ts'
 import { Claimer } from './claimer.ts'
 import { BusyError } from '../errors.ts'
 import { pickQueued, type QueueVerdict } from './queue.ts'
-import { maskArtifact, secretValues } from './secrets.ts'
+import { secretValues } from './secrets.ts'
 import { Sealer } from './sealer.ts'
-import { MAX_OUTPUT, finalMetrics, outcome, parseBytes, sealInterval } from './rules.ts'
+import { endRecord, gatherEnd, jobSpec, newActive, type Active, type EndFound } from './job.ts'
+import { MAX_OUTPUT, parseBytes, sealInterval } from './rules.ts'
 
 /** Why the loop goes round: a look at the refs is due (tick, a record landed, stop), or one of its jobs moved on. */
 type Wake = 'look' | 'job'
@@ -50,27 +50,6 @@ export interface WorkerOptions {
   onFinish?: (e: Experiment) => void
   /** a job lost with its host (unreachable past lab.hostTimeout, restarted) is queued again while its attempt is below this */
   retryLost?: number
-}
-
-interface Active {
-  spec: JobSpec
-  journal: Sealer
-  reported: 'none' | 'claimed' | 'setting_up' | 'running'
-  stopping: 'cancelled' | 'timed_out' | 'lost' | null
-  /** why the worker stopped a job whose claim it lost */
-  lostWhy: string | null
-  /** this process recorded the attempt's `claimed` (so the fold's runner must name this worker, not only this writer) */
-  claimedHere: boolean
-  stopped: Promise<void> | null
-  /** its start (claimed, and running or setting_up) is being recorded: the loop goes on meanwhile */
-  starting: Promise<void> | null
-  /** the job has exited and its end is being recorded (in the background: its slot is free meanwhile) */
-  ending: Promise<void> | null
-  gpus: string[]
-  busy: boolean
-  /** where its claim stands, renewed while the job runs (null: not known, e.g. re-attached without a claim) */
-  claim: ClaimPosition | null
-  renewedAt: number
 }
 
 export class Worker {
@@ -252,12 +231,7 @@ export class Worker {
   }
 
   private track(spec: JobSpec, e: Experiment): Active {
-    const runner = e.runners[spec.attempt]
-    const reported = !runner ? 'none' : e.status === 'running' ? 'running' : e.status === 'setting_up' ? 'setting_up' : 'claimed'
-    const a: Active = {
-      spec, journal: new Sealer(this.lab, this.backend, spec, e, this.secrets, this.maxOutput, line => this.log(line)), reported, stopping: null, stopped: null, starting: null, ending: null,
-      lostWhy: null, claimedHere: false, gpus: spec.gpus, busy: false, claim: null, renewedAt: Date.now(),
-    }
+    const a = newActive(spec, e, new Sealer(this.lab, this.backend, spec, e, this.secrets, this.maxOutput, line => this.log(line)))
     this.freeGpus = this.freeGpus.filter(g => !spec.gpus.includes(g))
     this.active.set(spec.id, a)
     return a
@@ -347,16 +321,7 @@ export class Worker {
     const claim = await this.claimer.claim(e)
     if (!claim) return false
     const gpus = where.gpus
-    const spec: JobSpec = {
-      ...(where.host ? { host: where.host } : {}),
-      id: e.id, attempt: e.attempt, commit: e.commit, run: e.run, setup: e.setup, gpus, timeout: e.timeout, keep: !!this.o.keep,
-      graceMs: this.o.graceMs ?? 10_000,
-      params: paramsFile(e.params),
-      env: {
-        LAB_EXPERIMENT: e.id, LAB_ATTEMPT: String(e.attempt), LAB_IDEA: e.idea ?? '', ...paramEnv(e.params),
-        ...(this.totalGpus > 0 || gpus.length ? { CUDA_VISIBLE_DEVICES: gpus.join(',') } : {}),
-      },
-    }
+    const spec = jobSpec(e, where, { keep: !!this.o.keep, graceMs: this.o.graceMs ?? 10_000, gpusKnown: this.totalGpus > 0 })
     // The run is prepared (a checkout) while the claimer makes sure the attempt is still queued.
     const [err, queued] = await Promise.all([
       this.backend.prepare(spec).then(() => null, (x: Error) => x),
@@ -488,7 +453,7 @@ export class Worker {
    */
   private end(a: Active, e: Experiment, poll: JobPoll): void {
     this.freeSlot(a)
-    const found = this.gather(a)
+    const found = gatherEnd(this.backend, a, this.secrets)
     found.catch(() => undefined) // (awaited by finish; a start that failed to record leaves it unread)
     a.ending = Promise.resolve(a.starting)
       .then(() => { if (a.reported === 'none') throw new Error('its start is not recorded yet: tried again on the next look') })
@@ -498,22 +463,7 @@ export class Worker {
   }
 
   /** The job ended: seal the rest, record artifacts and how it ended in one write, clean up. */
-  /**
-   * What the end record takes from the host, read while the job's start may still be being written (the job has
-   * exited: its journals and output folder change no more): the output's size and last 64 KiB, the artifacts (masked
-   * as the output is), the metrics journal's last lines.
-   */
-  private async gather(a: Active): Promise<{ size: number; tail: Buffer; files: ArtifactFile[] }> {
-    const { spec } = a
-    const [size, files] = await Promise.all([
-      this.backend.size(spec, 'output'),
-      this.backend.collect(spec).catch(() => []).then(fs => fs.map(f => maskArtifact(f, this.secrets))),
-      a.journal.ingest(true),
-    ])
-    return { size, tail: await this.backend.read(spec, 'output', Math.max(0, size - 65536), 65536), files }
-  }
-
-  private async finish(a: Active, e: Experiment, poll: JobPoll, found: ReturnType<Worker['gather']>): Promise<void> {
+  private async finish(a: Active, e: Experiment, poll: JobPoll, found: Promise<EndFound>): Promise<void> {
     const { spec } = a
     if (a.stopping === 'lost' && !this.mayReport(a, e)) {
       // Another worker runs the attempt as far as the records go: whatever this one wrote now would be skipped, or
@@ -524,11 +474,9 @@ export class Worker {
       return
     }
     // Seal everything (a chunk at a time) until the journals are drained; the last write carries the end.
-    const { size: outSize, tail, files } = await found
+    const got = await found
     await a.journal.drain()
-    const end = { ...outcome(a.stopping, a.spec.timeout, e, poll, finalMetrics(tail), a.lostWhy), output_dropped: Math.max(0, outSize - this.maxOutput) }
-    // Small artifacts go into git: the same secrets as in the output are masked in them first (gather).
-    const { draft: arts, unrecorded } = artifactsDraft(this.lab, spec.id, spec.attempt, files)
+    const { end, arts, unrecorded } = endRecord(this.lab, a, e, poll, got, this.maxOutput)
     for (const u of unrecorded) {
       const name = JSON.stringify(u.path)
       this.log(`${spec.id}: artifact ${name.length > 160 ? `${name.slice(0, 70)}...${name.slice(-70)}` : name} not recorded: ${u.reason}`)
