@@ -228,6 +228,8 @@ export async function main(argv = process.argv.slice(2)) {
     // (upper bounds: the first includes seeing the exit before and picking; the second the removal after the end's write)
     verdict('claim to process start, per experiment', h.exitToAdd.median + h.addToStart.median, 150),
     verdict('exit to recorded, per experiment', h.exitToRemoved.median, 150),
+    // (issue 9: the worker's overhead per experiment against raw git doing the same worktree and ref work)
+    verdict('overhead per experiment / raw git worktree and ref work', per.lab / per.rawrec, 1.2, 'x'),
   ]
   const result = { runs, count, times: t, perExperiment: per, phases: h, perRun: o, goals }
   emit('worker', result)
