@@ -16,7 +16,16 @@ export interface ClaimerOptions {
   log: (line: string) => void
   /** whether this host holds anything of the attempt (a run folder) */
   holds: (e: { id: string; attempt: number }) => Promise<boolean>
+  /** resolves once the records this process is writing now are written (the worker's ends, recorded in the background) */
+  settled?: () => Promise<unknown>
 }
+
+/**
+ * A won claim. `queued` resolves false when the attempt turned out not to be queued any more as the records stand now
+ * (a fresh claim on an attempt picked from an older state): the caller gives the claim back (`giveBack`) once it has
+ * undone what it prepared meanwhile.
+ */
+export interface Won { position: ClaimPosition; queued: Promise<boolean> }
 
 /** A renewal: the claim stands (at `position`), or it was lost and `lost` says to whom. */
 export type Renewal = { position: ClaimPosition; lost?: undefined } | { lost: string; position?: undefined }
@@ -69,13 +78,14 @@ export class Claimer {
    * dead process of this clone on this host that left nothing here, or one this clone has seen unchanged for longer
    * than its lease (ClaimWatch: this machine's clock only). Throws when the lab remote cannot be reached.
    */
-  async claim(e: Experiment): Promise<ClaimPosition | null> {
+  async claim(e: Experiment): Promise<Won | null> {
+    const sure = (position: ClaimPosition): Won => ({ position, queued: Promise.resolve(true) })
     const h = this.held
     if (h && h.id === e.id && h.attempt === e.attempt) {
       this.held = null
       // Renewing it proves that nobody took it over while the attempt waited.
       const r = await this.renew(e.id, e.attempt, h.position)
-      if (r.position) return r.position
+      if (r.position) return sure(r.position)
       this.o.log(`${e.id}: ${r.lost}`)
     } else {
       const c = await claimExperiment(this.lab, e.id, e.attempt, this.opts()).catch(err => {
@@ -83,7 +93,8 @@ export class Claimer {
         this.lost.set(`${e.id}.${e.attempt}`, this.lab.now().getTime() + 10_000)
         throw err
       })
-      if (c.won) return await this.stillQueued(e, c.position) ? c.position : null
+      // Checked while the caller prepares the run (a refresh, and a fetch with a remote, on every claim's path).
+      if (c.won) return { position: c.position, queued: this.stillQueued(e) }
     }
     const key = `${e.id}.${e.attempt}`
     const held = await readClaim(this.lab, e.id, e.attempt, true)
@@ -103,7 +114,7 @@ export class Claimer {
       if (c.won) {
         const why = dead ? 'its process is gone' : `not renewed for ${Math.round(leaseOf(held.claim) / 1000)}s`
         this.o.log(`${e.id}: took over the claim of ${held.claim.worker} on ${held.claim.host} (${why})`)
-        return c.position
+        return sure(c.position)
       }
     }
     this.lost.set(key, this.lab.now().getTime() + Math.max(wait, 1000))
@@ -114,16 +125,22 @@ export class Claimer {
    * After winning a fresh claim: is the attempt still queued as the records stand now? The claims of ended attempts
    * are removed (src/lab/claim-sweep.ts) once the end is on the remote, so a claim can be won on an attempt this
    * worker picked from an older state: the records are fetched again, and an attempt that ended or has a runner is
-   * given back.
+   * not run (its claim is given back, `giveBack`).
    */
-  private async stillQueued(e: Experiment, position: ClaimPosition): Promise<boolean> {
+  private async stillQueued(e: Experiment): Promise<boolean> {
     const r = this.lab.remote
-    if (r) await this.lab.repo.fetch(r, [labRefspecs(r)[0]]).catch(() => undefined)
+    // (This process's own writes in flight first: a look at refs they are moving would fold their records itself.)
+    await Promise.all([r ? this.lab.repo.fetch(r, [labRefspecs(r)[0]]).catch(() => undefined) : null, this.o.settled?.()])
     const now = (await this.lab.state()).experiments[e.id]
     if (now && now.status === 'queued' && now.attempt === e.attempt && !now.runners[e.attempt]) return true
     this.lost.set(`${e.id}.${e.attempt}`, this.lab.now().getTime() + 60_000)
-    await releaseClaim(this.lab, e.id, e.attempt, position)
     return false
+  }
+
+  /** Gives back a claim won on an attempt that was no longer queued (Won.queued). */
+  async giveBack(e: Experiment, position: ClaimPosition): Promise<void> {
+    this.lost.set(`${e.id}.${e.attempt}`, this.lab.now().getTime() + 60_000)
+    await releaseClaim(this.lab, e.id, e.attempt, position)
   }
 
   /** Renews a claim this worker holds. Throws when the remote cannot be reached (the claim may still stand). */

@@ -70,9 +70,10 @@ export class LocalBackend implements Backend {
     const d = this.dir(job)
     // A run folder whose job is alive is never removed or reused, whoever asks (a second claimer of the attempt, a
     // worker taking over from one killed between starting a job and recording it).
-    if (await this.busy(job)) throw new BusyError(`a job of ${job.id} (attempt ${job.attempt}) is still running here: ${d}`)
+    const [busy, there] = await Promise.all([this.busy(job), lstat(d).then(() => true, () => false)])
+    if (busy) throw new BusyError(`a job of ${job.id} (attempt ${job.attempt}) is still running here: ${d}`)
     // A half-prepared or dead run of this attempt is started over: moved aside first, so of two preparers one wins.
-    if (await lstat(d).catch(() => null)) {
+    if (there) {
       if (await lstat(path.join(d, 'work', '.git')).catch(() => null)) await this.lab.repo.worktreeRemove(path.join(d, 'work')).catch(() => undefined)
       const aside = `${d}.stale-${randomBytes(4).toString('hex')}`
       await rename(d, aside).then(() => rm(aside, { recursive: true, force: true }), () => undefined)
@@ -81,26 +82,36 @@ export class LocalBackend implements Backend {
     this.tightened ??= Promise.all([
       tightenOld(runsDir(this.lab), [OUTPUT_FILE, METRICS_FILE]),
       tightenOld(path.dirname(artifactsDir(this.lab, job.id, job.attempt)), []),
-    ]).then(() => undefined)
+    ]).then(() => privateDir(runsDir(this.lab)))
     await this.tightened
-    await privateDir(runsDir(this.lab))
-    try {
-      await mkdir(d, { mode: PRIVATE_DIR })
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code === 'EEXIST') throw new BusyError(`another process is preparing ${job.id} (attempt ${job.attempt}) here: ${d}`)
-      throw e
+    for (let i = 0; ; i++) {
+      try {
+        await mkdir(d, { mode: PRIVATE_DIR })
+        break
+      } catch (e) {
+        const code = (e as NodeJS.ErrnoException).code
+        if (code === 'EEXIST') throw new BusyError(`another process is preparing ${job.id} (attempt ${job.attempt}) here: ${d}`)
+        // (the runs folder, made once per process, was removed meanwhile)
+        if (code !== 'ENOENT' || i > 0) throw e
+        await privateDir(runsDir(this.lab))
+      }
     }
-    await privateDir(d)
-    await privateDir(path.join(d, 'out'))
-    await Promise.all([OUTPUT_FILE, METRICS_FILE, PARAMS_FILE].map(async f => {
-      await writeFile(path.join(d, f), f === PARAMS_FILE ? job.params ?? '{}\n' : '', { mode: PRIVATE_FILE })
-      await chmod(path.join(d, f), PRIVATE_FILE)
-    }))
-    if (!(await this.lock(job))) throw new BusyError(`another worker holds ${job.id} (attempt ${job.attempt}) here: ${d}`)
-    const tag = randomBytes(8).toString('hex')
-    await writeFile(path.join(d, 'job.json'), JSON.stringify({ spec: job, created: Date.now(), tag } satisfies JobFile) + '\n')
-    if (job.commit) await this.lab.repo.worktreeAdd(path.join(d, 'work'), job.commit)
-    else await mkdir(path.join(d, 'work'))
+    // The folder is this preparer's now: the checkout (the slow part, a git process) runs while the journals, the
+    // lock and job.json are written.
+    const checkout = job.commit ? this.lab.repo.worktreeAdd(path.join(d, 'work'), job.commit) : mkdir(path.join(d, 'work'))
+    const files = (async () => {
+      await Promise.all([chmod(d, PRIVATE_DIR), privateDir(path.join(d, 'out')), ...[OUTPUT_FILE, METRICS_FILE, PARAMS_FILE].map(async f => {
+        await writeFile(path.join(d, f), f === PARAMS_FILE ? job.params ?? '{}\n' : '', { mode: PRIVATE_FILE })
+        await chmod(path.join(d, f), PRIVATE_FILE)
+      })])
+      if (!(await this.lock(job))) throw new BusyError(`another worker holds ${job.id} (attempt ${job.attempt}) here: ${d}`)
+      const file: JobFile = { spec: job, created: Date.now(), tag: randomBytes(8).toString('hex') }
+      await writeFile(path.join(d, 'job.json'), JSON.stringify(file) + '\n')
+      this.jobFiles.set(this.key(job), file)
+    })()
+    const [co, fi] = await Promise.allSettled([checkout, files])
+    if (fi.status === 'rejected') throw fi.reason
+    if (co.status === 'rejected') throw co.reason
   }
 
   async start(job: JobSpec): Promise<void> {
@@ -219,14 +230,15 @@ export class LocalBackend implements Backend {
   /** Whether anything of the attempt is alive here: a worker following it, its supervisor, or any process of its tree. */
   private async busy(job: JobSpec): Promise<boolean> {
     this.jobFiles.delete(this.key(job))
-    if ((await this.lockHolder(job)) === 'other') return true
-    const pid = await this.pid(job)
-    return pid !== null || (await this.tree(job, null)).length > 0
+    const [holder, pid] = await Promise.all([this.lockHolder(job), this.pid(job)])
+    return holder === 'other' || pid !== null || (await this.tree(job, null)).length > 0
   }
 
   private async pid(job: JobSpec): Promise<number | null> {
     const d = this.dir(job)
-    const pid = Number((await readFile(path.join(d, 'pid'), 'utf8').catch(() => '')).trim())
+    // (The supervisor writes its files in place, one short write each, no rename: a file is only taken once its
+    // line is complete.)
+    const pid = Number(/^(\d+)\n/.exec(await readFile(path.join(d, 'pid'), 'utf8').catch(() => ''))?.[1])
     // The pid is ours only while it is a supervisor of this very run dir that started after the job was prepared.
     if (!pid || !alive(pid) || !commandLine(pid).includes(`git-lab-supervisor ${d} `)) return null
     const created = await this.created(job)
@@ -240,7 +252,7 @@ export class LocalBackend implements Backend {
     const created = (await this.created(job)) ?? Date.now()
     const exited = async (): Promise<JobPoll | null> => {
       const text = await readFile(path.join(d, 'exit'), 'utf8').catch(() => null)
-      const m = text ? /^(setup|run) (\d+)/.exec(text) : null
+      const m = text ? /^(setup|run) (\d+)\n/.exec(text) : null
       return m ? { phase: 'exited', exitCode: Number(m[2]), setupFailed: m[1] === 'setup', startedAt: created } : null
     }
     const done = await exited()

@@ -4,9 +4,9 @@ import { hostname } from 'node:os'
 import { watch, type FSWatcher } from 'node:fs'
 import path from 'node:path'
 import type { Lab } from '../lab/lab.ts'
-import { readClaim, releaseClaim, type ClaimPosition, type ClaimResult } from '../lab/claims.ts'
+import { readClaim, releaseClaim, type ClaimResult } from '../lab/claims.ts'
 import { cancelExperiment } from '../lab/experiments.ts'
-import { artifactsDraft, record, retryExperiment, statusDraft } from '../lab/runs.ts'
+import { record, retryExperiment, statusDraft } from '../lab/runs.ts'
 import { sync } from '../lab/sync.ts'
 import { tidy } from '../lab/housekeeping.ts'
 import { sweepClaims } from '../lab/claim-sweep.ts'
@@ -14,13 +14,16 @@ import { checkTrust, labTrust, untrustedReason, type Trust } from '../lab/trust.
 import type { Draft } from '../store/op.ts'
 import { TERMINAL, type Experiment, type State } from '../store/state.ts'
 import type { Backend, JobPoll, JobSpec, Placement } from './backend.ts'
-import { paramEnv, paramsFile } from '../lab/params.ts'
 import { Claimer } from './claimer.ts'
 import { BusyError } from '../errors.ts'
 import { pickQueued, type QueueVerdict } from './queue.ts'
-import { maskArtifact, secretValues } from './secrets.ts'
+import { secretValues } from './secrets.ts'
 import { Sealer } from './sealer.ts'
-import { MAX_OUTPUT, finalMetrics, outcome, parseBytes, sealInterval } from './rules.ts'
+import { endRecord, gatherEnd, jobSpec, newActive, type Active, type EndFound } from './job.ts'
+import { MAX_OUTPUT, parseBytes, sealInterval } from './rules.ts'
+
+/** Why the loop goes round: a look at the refs is due (tick, a record landed, stop), or one of its jobs moved on. */
+type Wake = 'look' | 'job'
 
 export interface WorkerOptions {
   /** exit when nothing is queued that this worker can run and no job is running */
@@ -49,23 +52,6 @@ export interface WorkerOptions {
   retryLost?: number
 }
 
-interface Active {
-  spec: JobSpec
-  journal: Sealer
-  reported: 'none' | 'claimed' | 'setting_up' | 'running'
-  stopping: 'cancelled' | 'timed_out' | 'lost' | null
-  /** why the worker stopped a job whose claim it lost */
-  lostWhy: string | null
-  /** this process recorded the attempt's `claimed` (so the fold's runner must name this worker, not only this writer) */
-  claimedHere: boolean
-  stopped: Promise<void> | null
-  gpus: string[]
-  busy: boolean
-  /** where its claim stands, renewed while the job runs (null: not known, e.g. re-attached without a claim) */
-  claim: ClaimPosition | null
-  renewedAt: number
-}
-
 export class Worker {
   private readonly active = new Map<string, Active>()
   /** worktree removals of ended jobs still under way: the loop returns only once they are done */
@@ -73,7 +59,10 @@ export class Worker {
   private readonly claimer: Claimer
   private readonly warned = new Set<string>()
   private stopRequested = false
-  private wake: (() => void) | null = null
+  private wake: ((why: Wake) => void) | null = null
+  /** what ended the last idle wait, and when the loop last looked at the refs */
+  private woke: Wake = 'look'
+  private lookedAt = 0
   private lastSync = 0
   private lastTidy = 0
   private tidying: Promise<void> = Promise.resolve()
@@ -91,7 +80,7 @@ export class Worker {
     this.trust = o.only ? labTrust(lab) : checkTrust(labTrust(lab))
     this.secrets = secretValues(lab.env, lab.config.get('lab.secret') ?? [])
     this.maxOutput = parseBytes(lab.get('lab.maxoutput') ?? '') ?? MAX_OUTPUT
-    this.claimer = new Claimer(lab, { name: this.name, leaseSeconds: this.lease, offline: !!o.offline, log: l => this.log(l), holds: e => backend.holds(e) })
+    this.claimer = new Claimer(lab, { name: this.name, leaseSeconds: this.lease, offline: !!o.offline, log: l => this.log(l), holds: e => backend.holds(e), settled: () => this.settled() })
   }
 
   /**
@@ -106,7 +95,7 @@ export class Worker {
   private log(line: string) { this.o.log?.(line) }
 
   /** Stop taking new jobs; the loop returns once it has sealed what it holds. Running jobs keep running. */
-  stop(): void { this.stopRequested = true; this.wake?.() }
+  stop(): void { this.stopRequested = true; this.wake?.('look') }
 
   /** Jobs being stopped get SIGKILL now instead of at the end of their grace period. */
   killNow(): void {
@@ -137,7 +126,7 @@ export class Worker {
   private watchRecords(): FSWatcher | null {
     try {
       return watch(path.join(this.lab.repo.commonDir, 'refs', 'lab', 'w'), { persistent: false }, () => {
-        if (this.active.size === 0) this.wake?.()
+        if (this.active.size === 0) this.wake?.('look')
       })
     } catch { return null }
   }
@@ -147,7 +136,12 @@ export class Worker {
       await this.maybeSync(false)
       this.maybeTidy()
       await this.claimer.keepReserved()
-      const state = await this.lab.state()
+      // A job's exit (or an end written) soon after a look needs none: the step and the pick use what that look read
+      // plus this process's own writes, and other processes' records are read at the next tick. (A cancel recorded
+      // meanwhile still wins: the fold orders it before the end this worker writes, which keeps its exit code.)
+      const current = this.lab.store.current
+      const recent = this.woke === 'job' && current && Date.now() - this.lookedAt < (this.o.tickMs ?? 250)
+      const state = recent ? current.state : await this.look()
       for (const a of [...this.active.values()]) await this.step(a, state.experiments[a.spec.id])
       if (this.stopRequested) break
       let verdict: QueueVerdict | null = null
@@ -165,11 +159,19 @@ export class Worker {
     await this.detach()
   }
 
+  private async look(): Promise<State> {
+    this.lookedAt = Date.now()
+    return this.lab.state()
+  }
+
   private async detach(): Promise<void> {
     // Detach: seal what the journals hold now; the jobs keep running and the next worker re-attaches.
     for (const a of this.active.values()) {
+      if (a.ending) continue
+      await a.starting
       await a.journal.ingest(false).then(() => a.journal.seal(false)).catch(e => this.log(`cannot seal ${a.spec.id}: ${(e as Error).message}`))
     }
+    await Promise.all([...this.active.values()].map(a => a.ending))
     await Promise.all(this.cleanups)
     await this.maybeSync(true)
     this.maybeTidy(true)
@@ -189,10 +191,10 @@ export class Worker {
     // Idle, a worker looks at the queue once a second; with jobs running, four times (output, cancels, timeouts).
     const tick = this.o.tickMs ?? (this.active.size ? 250 : 1000)
     let timer: NodeJS.Timeout | undefined
-    await Promise.race([
-      new Promise<void>(r => { timer = setTimeout(r, tick) }),
-      new Promise<void>(r => { this.wake = r }),
-      ...[...this.active.values()].map(a => this.backend.changed?.(a.spec)).filter(p => p !== undefined),
+    this.woke = await Promise.race<Wake>([
+      new Promise<Wake>(r => { timer = setTimeout(() => r('look'), tick) }),
+      new Promise<Wake>(r => { this.wake = r }),
+      ...[...this.active.values()].map(a => (a.ending ?? this.backend.changed?.(a.spec))?.then(() => 'job' as const)).filter(p => p !== undefined),
     ])
     // The timer that lost the race would keep the process alive after the last job (worker --once, run).
     clearTimeout(timer)
@@ -229,12 +231,7 @@ export class Worker {
   }
 
   private track(spec: JobSpec, e: Experiment): Active {
-    const runner = e.runners[spec.attempt]
-    const reported = !runner ? 'none' : e.status === 'running' ? 'running' : e.status === 'setting_up' ? 'setting_up' : 'claimed'
-    const a: Active = {
-      spec, journal: new Sealer(this.lab, this.backend, spec, e, this.secrets, this.maxOutput, line => this.log(line)), reported, stopping: null, stopped: null,
-      lostWhy: null, claimedHere: false, gpus: spec.gpus, busy: false, claim: null, renewedAt: Date.now(),
-    }
+    const a = newActive(spec, e, new Sealer(this.lab, this.backend, spec, e, this.secrets, this.maxOutput, line => this.log(line)))
     this.freeGpus = this.freeGpus.filter(g => !spec.gpus.includes(g))
     this.active.set(spec.id, a)
     return a
@@ -243,6 +240,14 @@ export class Worker {
   /** Claims and starts what fits, in queue order. */
   private async fill(state: State): Promise<QueueVerdict> {
     const jobs = Math.max(1, this.o.jobs ?? this.backend.totalSlots ?? 1)
+    // A job whose end is still being written counts as unfinished in the state: work that depends on it waits for
+    // that write, so it is not passed over by work queued after it.
+    const ending = new Set([...this.active.values()].filter(a => a.ending).map(a => a.spec.id))
+    const open = this.lab.store.current?.state === state ? this.lab.store.current.open : Object.keys(state.experiments)
+    if (ending.size && open.some(id => state.experiments[id]?.status === 'queued' && state.experiments[id].depends_on.some(d => ending.has(d)))) {
+      await this.settled()
+      state = this.lab.store.current?.state ?? state
+    }
     const verdict = pickQueued(state, {
       only: this.o.only, open: this.lab.store.current?.state === state ? this.lab.store.current.open : undefined, freeGpus: this.freeGpus.length, totalGpus: this.totalGpus,
       fits: e => this.fits(e),
@@ -268,7 +273,7 @@ export class Worker {
     }
     let free = this.freeGpus.length
     for (const e of verdict.ready) {
-      if (this.active.size >= jobs || this.stopRequested) break
+      if (this.busySlots >= jobs || this.stopRequested) break
       if (e.gpus > free) continue
       const where = this.backend.place
         ? await this.backend.place(e, this.freeGpus, [...this.active.values()].map(a => a.spec))
@@ -279,6 +284,12 @@ export class Worker {
     }
     return verdict
   }
+
+  /** Once the starts and ends being recorded in the background are written. */
+  private settled(): Promise<unknown> { return Promise.all([...this.active.values()].flatMap(a => [a.starting, a.ending])) }
+
+  /** Jobs that hold a slot: running, or exited with their end still to record after a failed try. */
+  private get busySlots(): number { return [...this.active.values()].filter(a => !a.ending).length }
 
   private get lease(): number { return this.o.leaseSeconds ?? 120 }
 
@@ -310,72 +321,85 @@ export class Worker {
     const claim = await this.claimer.claim(e)
     if (!claim) return false
     const gpus = where.gpus
-    const spec: JobSpec = {
-      ...(where.host ? { host: where.host } : {}),
-      id: e.id, attempt: e.attempt, commit: e.commit, run: e.run, setup: e.setup, gpus, timeout: e.timeout, keep: !!this.o.keep,
-      graceMs: this.o.graceMs ?? 10_000,
-      params: paramsFile(e.params),
-      env: {
-        LAB_EXPERIMENT: e.id, LAB_ATTEMPT: String(e.attempt), LAB_IDEA: e.idea ?? '', ...paramEnv(e.params),
-        ...(this.totalGpus > 0 || gpus.length ? { CUDA_VISIBLE_DEVICES: gpus.join(',') } : {}),
-      },
+    const spec = jobSpec(e, where, { keep: !!this.o.keep, graceMs: this.o.graceMs ?? 10_000, gpusKnown: this.totalGpus > 0 })
+    // The run is prepared (a checkout) while the claimer makes sure the attempt is still queued.
+    const [err, queued] = await Promise.all([
+      this.backend.prepare(spec).then(() => null, (x: Error) => x),
+      claim.queued.catch((x: Error) => x),
+    ])
+    if (queued !== true) {
+      // Not to run (it ended meanwhile: the claim is given back), or that could not be checked: the claim is kept.
+      if (!err) await this.backend.cleanup(spec).catch(() => undefined)
+      if (queued !== false) throw queued
+      await this.claimer.giveBack(e, claim.position).catch(() => undefined)
+      return false
     }
-    try {
-      await this.backend.prepare(spec)
-    } catch (err) {
+    if (err) {
       // Something of this attempt runs here already (its worker was killed before recording it): it is left alone,
       // and the next worker started here re-attaches to it. Nothing is recorded: the attempt did not fail.
       if (err instanceof BusyError) { this.log(`${e.id}: ${err.message}: left alone`); return false }
       // The host went away between placing and preparing: the attempt is given back, still queued.
       if ((err as { code?: string }).code === 'Unreachable') {
-        await releaseClaim(this.lab, e.id, e.attempt, claim).catch(() => undefined)
-        this.log(`${e.id}: ${(err as Error).message}: left queued`)
+        await releaseClaim(this.lab, e.id, e.attempt, claim.position).catch(() => undefined)
+        this.log(`${e.id}: ${err.message}: left queued`)
         return false
       }
       await record(this.lab, e.id, [statusDraft(e.id, e.attempt, { status: 'claimed', worker: this.name, ...(spec.host ? { host: spec.host } : {}) }),
-        statusDraft(e.id, e.attempt, { status: 'failed', reason: `could not prepare the run: ${(err as Error).message}` })], 'failed to prepare')
+        statusDraft(e.id, e.attempt, { status: 'failed', reason: `could not prepare the run: ${err.message}` })], 'failed to prepare')
       await this.backend.cleanup(spec).catch(() => undefined)
-      this.log(`${e.id}: could not prepare: ${(err as Error).message}`)
+      this.log(`${e.id}: could not prepare: ${err.message}`)
       return false
     }
     await this.backend.start(spec)
     const a = this.track(spec, e)
-    a.reported = 'none'
-    a.claim = claim
+    a.claim = claim.position
     a.claimedHere = true
     const phase = spec.setup ? 'setting_up' : 'running'
-    await this.report(a, [statusDraft(e.id, e.attempt, { status: 'claimed', worker: this.name, ...(spec.host ? { host: spec.host } : {}) }), statusDraft(e.id, e.attempt, { status: phase })], phase)
+    // Recorded while the loop goes on: a short job's exit is seen (and the next job claimed) during this write, and
+    // its end is recorded after it. Until it is written it counts as reported; a failed write leaves the job
+    // unreported, and the next look reports it. (After the writes this process has under way: the store would take
+    // turns anyway, and read its index again for having waited.)
+    a.reported = phase
+    const drafts = [statusDraft(e.id, e.attempt, { status: 'claimed', worker: this.name, ...(spec.host ? { host: spec.host } : {}) }), statusDraft(e.id, e.attempt, { status: phase })]
+    a.starting = this.settled().then(() => record(this.lab, e.id, drafts, phase)).then(() => undefined, (err: Error) => {
+      a.reported = 'none'
+      this.complain(`${e.id}: ${err.message}`)
+    }).finally(() => { a.starting = null })
     this.log(`${e.id}: started (attempt ${e.attempt}${spec.host ? ` on ${spec.host}` : ''}${gpus.length ? `, GPUs ${gpus.join(',')}` : ''}): ${e.run}`)
     return true
   }
 
   private async report(a: Active, drafts: Draft[], reported: Active['reported']): Promise<void> {
+    await a.starting
     await record(this.lab, a.spec.id, drafts, reported)
     a.reported = reported
   }
 
   /** One look at a running job: report its phase, stop it if cancelled or over time, seal, or finish it. */
   private async step(a: Active, e: Experiment | undefined): Promise<void> {
-    if (a.busy || !e) return
+    if (a.busy || a.ending || !e) return
     a.busy = true
     try {
       const poll = await this.backend.poll(a.spec)
-      if (poll.phase !== 'exited' && poll.phase !== 'vanished') await this.renew(a)
+      const over = poll.phase === 'exited' || poll.phase === 'vanished'
+      // Its start is still being written: nothing to report or seal before it (its end waits for it too).
+      if (a.starting && !over) return
+      if (!over) await this.renew(a)
       const { id, attempt } = a.spec
       if (a.reported === 'none') await this.report(a, [statusDraft(id, attempt, { status: 'claimed', worker: this.name, ...(a.spec.host ? { host: a.spec.host } : {}) })], 'claimed')
       const phase = poll.phase === 'running' || (poll.phase === 'exited' && !poll.setupFailed) ? 'running' : poll.phase === 'setting_up' ? 'setting_up' : null
       this.checkRunner(a, e)
       const rank = { none: 0, claimed: 1, setting_up: 2, running: 3 }
       if (phase && rank[phase] > rank[a.reported] && !TERMINAL.has(e.status)) await this.report(a, [statusDraft(id, attempt, { status: phase })], phase)
-      if (!a.stopping && poll.phase !== 'exited' && poll.phase !== 'vanished') {
+      if (!a.stopping && !over) {
         if (e.status === 'cancelled' || e.attempt !== attempt) this.halt(a, 'cancelled')
         else if (a.spec.timeout && Date.now() - poll.startedAt > a.spec.timeout * 1000) this.halt(a, 'timed_out')
       }
       await a.journal.show(this.o.onOutput)
       await a.journal.ingest(false)
-      if (poll.phase === 'exited' || poll.phase === 'vanished') {
+      if (over) {
         if (a.stopped) await a.stopped
-        await this.finish(a, e, poll)
+        this.end(a, e, poll)
       } else if (Date.now() - a.journal.lastSeal >= sealInterval(Date.now() - poll.startedAt) || await a.journal.backlog()) {
         await a.journal.seal(false)
         // A fast writer: keep sealing whole chunks while they are there (bounded, so cancels are still seen).
@@ -419,11 +443,27 @@ export class Worker {
     a.lostWhy = lostWhy ?? null
     this.log(`${a.spec.id}: ${why === 'cancelled' ? 'cancelled' : why === 'lost' ? lostWhy : `over its timeout of ${a.spec.timeout}s`}: stopping it`)
     a.stopped = this.backend.cancel(a.spec, this.o.graceMs ?? 10_000).catch(err => this.log(`${a.spec.id}: cannot stop: ${(err as Error).message}`))
-    void a.stopped.then(() => this.wake?.())
+    void a.stopped.then(() => this.wake?.('job'))
+  }
+
+  /**
+   * The job ended (its supervisor ended its whole tree before writing how it exited): its slot and GPUs are free now,
+   * and its end is recorded in the background while the loop claims and prepares the next job (the two are writes to
+   * different refs, and the records' order is kept by the store). A failed write leaves the job to the next tick.
+   */
+  private end(a: Active, e: Experiment, poll: JobPoll): void {
+    this.freeSlot(a)
+    const found = gatherEnd(this.backend, a, this.secrets)
+    found.catch(() => undefined) // (awaited by finish; a start that failed to record leaves it unread)
+    a.ending = Promise.resolve(a.starting)
+      .then(() => { if (a.reported === 'none') throw new Error('its start is not recorded yet: tried again on the next look') })
+      .then(() => this.finish(a, e, poll, found))
+      .catch(err => this.complain(`${a.spec.id}: ${(err as Error).message}`))
+      .finally(() => { a.ending = null; this.wake?.('job') })
   }
 
   /** The job ended: seal the rest, record artifacts and how it ended in one write, clean up. */
-  private async finish(a: Active, e: Experiment, poll: JobPoll): Promise<void> {
+  private async finish(a: Active, e: Experiment, poll: JobPoll, found: Promise<EndFound>): Promise<void> {
     const { spec } = a
     if (a.stopping === 'lost' && !this.mayReport(a, e)) {
       // Another worker runs the attempt as far as the records go: whatever this one wrote now would be skipped, or
@@ -434,13 +474,9 @@ export class Worker {
       return
     }
     // Seal everything (a chunk at a time) until the journals are drained; the last write carries the end.
+    const got = await found
     await a.journal.drain()
-    const outSize = await this.backend.size(spec, 'output')
-    const tail = await this.backend.read(spec, 'output', Math.max(0, outSize - 65536), 65536)
-    const end = { ...outcome(a.stopping, a.spec.timeout, e, poll, finalMetrics(tail), a.lostWhy), output_dropped: Math.max(0, outSize - this.maxOutput) }
-    // Small artifacts go into git: the same secrets as in the output are masked in them first.
-    const files = (await this.backend.collect(spec).catch(() => [])).map(f => maskArtifact(f, this.secrets))
-    const { draft: arts, unrecorded } = artifactsDraft(this.lab, spec.id, spec.attempt, files)
+    const { end, arts, unrecorded } = endRecord(this.lab, a, e, poll, got, this.maxOutput)
     for (const u of unrecorded) {
       const name = JSON.stringify(u.path)
       this.log(`${spec.id}: artifact ${name.length > 160 ? `${name.slice(0, 70)}...${name.slice(-70)}` : name} not recorded: ${u.reason}`)
@@ -469,6 +505,11 @@ export class Worker {
   /** The job is no longer this worker's: its slot and GPUs are free. */
   private forget(a: Active): void {
     this.active.delete(a.spec.id)
+    this.freeSlot(a)
+  }
+
+  private freeSlot(a: Active): void {
     this.freeGpus.push(...a.gpus.filter(g => !this.freeGpus.includes(g)))
+    a.gpus = []
   }
 }

@@ -43,6 +43,15 @@ t.test('a job that ends leaves nothing running: background children, setsid, dae
   t.equal((await labJson(r, ['show', /experiment ([0-9a-f]+)/.exec(stubborn.err)![1]])).exit_code, 0, 'the job\'s own exit code is kept')
 })
 
+t.test('a leftover in the job\'s process group whose environment was cleared (no tag to find it by) is gone too', async t => {
+  const r = await setup(t)
+  const res = await lab(r, ['run', '-m', 'bare env', '--grace', '1s', '--run', 'env -i sleep 426 & env -i sh -c "trap \'\' TERM; sleep 427" & echo left'])
+  t.equal(res.code, 0, res.err)
+  t.equal(res.out, 'left\n')
+  t.notOk(alive('sleep 426'), 'the group member without the tag is gone')
+  t.notOk(alive('sleep 427'), 'and its child that ignores SIGTERM too')
+})
+
 t.test('cancel: a grandchild that ignores SIGTERM, a setsid child and a daemon are all gone after the grace period', async t => {
   const r = await setup(t)
   const job = "echo up; (trap '' TERM; exec sleep 421) & setsid sleep 422 & (setsid sh -c 'trap \"\" TERM; sleep 423 & wait' &); wait"

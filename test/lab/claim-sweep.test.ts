@@ -1,5 +1,7 @@
 // Claims of ended attempts are removed once the end is synced: locally, on the lab remote, and in other clones.
 import t from 'tap'
+import { readFileSync, readdirSync } from 'node:fs'
+import path from 'node:path'
 import { Lab } from '../../src/lab/lab.ts'
 import { claimExperiment } from '../../src/lab/claims.ts'
 import { sweepClaims } from '../../src/lab/claim-sweep.ts'
@@ -32,6 +34,28 @@ t.test('two clones and a bare remote: after runs end and sync, no claim ref is l
   t.equal(again.code, 0, again.err)
   t.same((await labJson<any[]>(bob, ['log', '--limit', '0'])).map(e => e.attempt ?? 1), [1, 1, 1, 1])
   t.same(claimRefs(bob), [])
+})
+
+t.test('a worker that picked an ended attempt from an old state undoes the run it prepared meanwhile and runs nothing', async t => {
+  const { remote } = remoteAndOrigin(t)
+  const [ann, bob] = ['Ann', 'Bob'].map(name => makeRepo(t, { clone: remote.dir, name }))
+  for (const c of [ann, bob]) t.equal((await lab(c, ['init'])).code, 0)
+  const marker = path.join(ann.home, 'ran')
+  const id = (await labJson(ann, ['submit', '-m', 'job', '--run', `echo run >> '${marker}'`])).id
+  t.equal((await lab(ann, ['sync'])).code, 0)
+  t.equal((await lab(bob, ['sync'])).code, 0)
+  t.equal((await lab(ann, ['worker', '--once'])).code, 0)
+  t.equal((await lab(ann, ['sync'])).code, 0)
+  // Bob's worker never syncs: it picks the attempt as queued, wins its swept claim, and prepares the run while the
+  // claimer fetches the records again.
+  const res = await lab(bob, ['worker', '--once', '--sync-every', '0'])
+  t.equal(res.code, 0, res.err)
+  t.equal(readFileSync(marker, 'utf8'), 'run\n', 'the job ran once, on Ann\'s worker')
+  t.same(remote.git('ls-remote', remote.dir, 'refs/lab/claims/*').trim(), '', 'the claim was given back on the remote')
+  t.same(claimRefs(bob), [], 'and here')
+  t.same(readdirSync(path.join(bob.dir, '.git', 'lab', 'runs')), [], 'no run folder left')
+  t.same(bob.git('worktree', 'list', '--porcelain').match(/^worktree /gm)?.length, 1, 'no worktree left')
+  t.match((await labJson(bob, ['show', id])), { status: 'succeeded', attempt: 1 })
 })
 
 t.test('a claim stays while its attempt is queued or running, and while the end is not pushed', async t => {
@@ -78,7 +102,11 @@ t.test('a worker that picked an ended attempt from an old state wins its deleted
   t.same(remote.git('ls-remote', remote.dir, 'refs/lab/claims/*').trim(), '')
   const lines: string[] = []
   const claimer = new Claimer(l, { name: 'bob-worker', leaseSeconds: 120, offline: false, log: x => lines.push(x), holds: async () => false })
-  t.equal(await claimer.claim(stale), null, 'not claimed: the records fetched after winning show it ended')
+  const won = await claimer.claim(stale)
+  t.ok(won, 'the deleted claim is won')
+  t.equal(await won!.queued, false, 'but the records fetched after winning show the attempt ended')
+  t.ok(claimer.recentlyLost(stale), 'not tried again soon')
+  await claimer.giveBack(stale, won!.position)
   t.same(remote.git('ls-remote', remote.dir, 'refs/lab/claims/*').trim(), '', 'the claim was given back on the remote')
   t.same(claimRefs(bob), [], 'and here')
   t.equal((await l.state()).experiments[id].status, 'succeeded')
