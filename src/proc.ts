@@ -3,7 +3,9 @@
 import { readFileSync } from 'node:fs'
 import { execFileSync } from 'node:child_process'
 
-export const HAS_PROC = (() => { try { readFileSync('/proc/self/stat'); return true } catch { return false } })()
+let procFs: boolean | undefined
+/** True where /proc is there to read (Linux); asked once, on first use (not as a module loads: every command loads it). */
+export const hasProc = (): boolean => procFs ??= (() => { try { readFileSync('/proc/self/stat'); return true } catch { return false } })()
 
 let bootMs: number | null = null
 function boot(): number {
@@ -23,13 +25,13 @@ export function stat(pid: number): string[] | null {
 /** True if the process exists and is not a zombie. */
 export function alive(pid: number): boolean {
   if (!Number.isSafeInteger(pid) || pid <= 1) return false
-  if (HAS_PROC) { const f = stat(pid); return !!f && f[0] !== 'Z' && f[0] !== 'X' }
+  if (hasProc()) { const f = stat(pid); return !!f && f[0] !== 'Z' && f[0] !== 'X' }
   try { process.kill(pid, 0); return true } catch (e) { return (e as NodeJS.ErrnoException).code === 'EPERM' }
 }
 
 /** When the process started, in ms since the epoch (to the clock tick); null if unknown. */
 export function startedAt(pid: number): number | null {
-  if (HAS_PROC) {
+  if (hasProc()) {
     const f = stat(pid)
     // field 22 (starttime) is the 20th after the command name: clock ticks since boot, 100 per second on Linux
     return f ? boot() + Number(f[19]) * 10 : null

@@ -1,6 +1,6 @@
 // Random names and ids without loading node:crypto at start-up (~3 ms on this machine, before any other work): the
 // kernel's random bytes, read from /dev/urandom; node:crypto where there is none. node:crypto itself (hashes) is
-// loaded on first use, or ahead of it while the main thread waits for git anyway (warmCrypto).
+// loaded on first use (a sha1 commit id, a submit's one hash, is computed without it: src/git/sha1.ts).
 import { closeSync, openSync, readSync } from 'node:fs'
 import { createRequire } from 'node:module'
 
@@ -9,9 +9,6 @@ let loaded: typeof import('node:crypto') | undefined
 
 /** node:crypto, loaded on first use. */
 export const nodeCrypto = (): typeof import('node:crypto') => loaded ??= req('node:crypto') as typeof import('node:crypto')
-
-/** Loads node:crypto now: call it where the main thread would otherwise wait (a git process running). */
-export function warmCrypto(): void { nodeCrypto() }
 
 /** `bytes` random bytes as hex. */
 export function randomHex(bytes: number): string {

@@ -25,7 +25,8 @@ export function earlyQueries(argv: string[]): EarlyQuery[] {
   const snapshot = (command === 'submit' || command === 'run') && !argv.includes('--no-code')
   // (and HEAD with its tree: a snapshot equal to it is HEAD itself; log marks the experiment checked out)
   const submit = command === 'submit' || command === 'run' || command === 'log' ? [{ args: HEAD_ARGS }] : []
-  return [...open, refs, ...submit, ...(snapshot ? [{ args: untrackedArgs(SECRET_GLOBS), unset: PATHSPEC_VARS }] : [])]
+  // (in the order a submit needs them: they run one after another; the snapshot waits for the secret scan)
+  return [...open, ...(snapshot ? [{ args: untrackedArgs(SECRET_GLOBS), unset: PATHSPEC_VARS }] : []), refs, ...submit]
 }
 
 /** Starts what `argv` begins with (the launcher, before it loads the bundle). */

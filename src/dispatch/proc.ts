@@ -1,13 +1,13 @@
 // Processes on this host: a job's tree, a command line; is a pid alive and still ours (src/proc.ts, re-exported).
 import { readFileSync, readdirSync } from 'node:fs'
 import { execFileSync } from 'node:child_process'
-import { HAS_PROC, stat } from '../proc.ts'
+import { hasProc, stat } from '../proc.ts'
 
 export { alive, same, self, startedAt } from '../proc.ts'
 
 /** The process's command line, arguments joined by spaces (empty when it is gone). */
 export function commandLine(pid: number): string {
-  if (HAS_PROC) {
+  if (hasProc()) {
     try { return readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').join(' ') } catch { return '' }
   }
   try { return execFileSync('ps', ['-o', 'args=', '-p', String(pid)], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }) } catch { return '' }
@@ -21,7 +21,7 @@ export function commandLine(pid: number): string {
  */
 export function jobProcesses(leader: number | null, tag: string | null): number[] {
   const out = new Set<number>()
-  if (!HAS_PROC) {
+  if (!hasProc()) {
     if (leader === null) return []
     try {
       const text = execFileSync('ps', ['-A', '-o', 'pid=', '-o', 'pgid='], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] })

@@ -53,40 +53,49 @@ function readAll(fd: number): Buffer {
 }
 
 /**
- * Starts the queries in `cwd` and `env` (the command's), all at once through one `sh`, each git's output into a file
- * of its own (no pipes: nothing for node to stream). Only an answer of exit code 0 is kept: a query that failed is
- * asked again the usual way, which says why. Anything going wrong here just leaves no answers.
+ * Starts the queries in `cwd` and `env` (the command's) through one `sh`, each git's output into a file of its own
+ * (no pipe per query for node to stream); sh says on its one pipe which query ended with which exit code, as each
+ * ends (so where the repository is, a few ms in, waits for no slower query). Only an answer of exit code 0 is
+ * kept: a query that failed is asked again the usual way, which says why. Anything going wrong here just leaves no
+ * answers.
  */
 export function startEarly(queries: EarlyQuery[], cwd: string, env: NodeJS.ProcessEnv = process.env): void {
   if (queries.length === 0 || queries.length > MAX_QUERIES) return
-  const fds: number[] = []
+  const outs: number[] = []
   try {
-    const status = scratch()
-    fds.push(status)
-    const outs = queries.map(() => { const fd = scratch(); fds.push(fd); return fd })
+    for (const _ of queries) outs.push(scratch())
+    // One after another, in the order given (what a command needs first, first): together they would take the core
+    // node is loading the bundle on. Each says `i code` as it ends.
     const script = queries.map((q, i) => {
       const git = `git ${q.args.map(quote).join(' ')} >&${3 + i} 2>/dev/null`
-      return `${q.unset?.length ? `(unset ${q.unset.join(' ')}; exec ${git})` : git} & p${i}=$!`
-    }).join('\n') + '\n' + queries.map((_, i) => `wait $p${i}; echo $?`).join('\n') + '\n'
-    const child = spawn('sh', ['-c', script], { cwd, env, stdio: ['ignore', status, 'ignore', ...outs] })
-    const done = new Promise<Array<Buffer | null>>(resolve => {
-      let settled = false
-      const finish = (ok: boolean) => {
-        if (settled) return // ('error' and then 'close' for a shell that could not start)
-        settled = true
-        try {
-          const codes = ok ? readAll(status).toString('latin1').split('\n') : []
-          resolve(outs.map((fd, i) => codes[i] === '0' ? readAll(fd) : null))
-        } catch { resolve(outs.map(() => null)) } finally { for (const fd of fds) closeSync(fd) }
+      return `${q.unset?.length ? `(unset ${q.unset.join(' ')}; exec ${git})` : git}; echo "${i} $?"`
+    }).join('\n') + '\n'
+    const child = spawn('sh', ['-c', script], { cwd, env, stdio: ['ignore', 'pipe', 'ignore', ...outs] })
+    const resolvers: Array<(b: Buffer | null) => void> = []
+    const answers = queries.map((_, i) => new Promise<Buffer | null>(resolve => { resolvers[i] = resolve }))
+    const answer = (i: number, ok: boolean) => {
+      const resolve = resolvers[i]
+      if (!resolve) return
+      delete resolvers[i]
+      try { resolve(ok ? readAll(outs[i]) : null) } catch { resolve(null) } finally { closeSync(outs[i]) }
+    }
+    let rest = ''
+    child.stdout?.on('data', (b: Buffer) => {
+      const lines = (rest + b.toString('latin1')).split('\n')
+      rest = lines.pop()!
+      for (const line of lines) {
+        const m = /^(\d) (\d+)$/.exec(line)
+        if (m) answer(Number(m[1]), m[2] === '0')
       }
-      child.on('error', () => finish(false))
-      child.on('close', code => finish(code === 0))
     })
+    const end = () => queries.forEach((_, i) => answer(i, false)) // (those sh never reported)
+    child.on('error', end)
+    child.on('close', end)
     const runs = new Map<string, Promise<Buffer | null>>()
-    queries.forEach((q, i) => runs.set(JSON.stringify(q.args), done.then(all => all[i])))
+    queries.forEach((q, i) => runs.set(JSON.stringify(q.args), answers[i]))
     slot[KEY] = { cwd, env, started: performance.now(), runs }
   } catch {
-    for (const fd of fds) closeSync(fd)
+    for (const fd of outs) closeSync(fd)
   }
 }
 

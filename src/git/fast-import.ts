@@ -2,6 +2,7 @@
 // commit's, and only onto a commit that contains where the ref is (an append to a log).
 import { spawn } from 'node:child_process'
 import { nodeCrypto } from '../random.ts'
+import { sha1Hex } from './sha1.ts'
 import { GitError } from '../errors.ts'
 import { spawnError, summarize } from './run.ts'
 import { noteCommand } from './early.ts'
@@ -29,7 +30,8 @@ export function commitSha(c: CommitSpec & { tree: string }, format: 'sha1' | 'sh
   const body = Buffer.from(
     `tree ${c.tree}\n` + parents.map(p => `parent ${p}\n`).join('') +
     ident('author', c.author) + ident('committer', c.committer ?? c.author) + '\n' + c.message, 'utf8')
-  return nodeCrypto().createHash(format).update(`commit ${body.length}\0`).update(body).digest('hex')
+  const object = Buffer.concat([Buffer.from(`commit ${body.length}\0`), body])
+  return format === 'sha1' ? sha1Hex(object) : nodeCrypto().createHash(format).update(object).digest('hex')
 }
 
 const clean = (s: string) => s.replace(/[<>\n\r\0]/g, '').trim() || 'unknown'

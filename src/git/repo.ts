@@ -1,8 +1,8 @@
 // The plumbing interface the store relies on: one Repo per working directory, backed by the system git.
-import { rmSync, statSync, utimesSync } from 'node:fs'
-import { copyFile, mkdir, rm } from 'node:fs/promises'
+import { copyFileSync, mkdirSync, rmSync, statSync, utimesSync } from 'node:fs'
+import { rm } from 'node:fs/promises'
 import path from 'node:path'
-import { nodeCrypto, randomHex, warmCrypto } from '../random.ts'
+import { nodeCrypto, randomHex } from '../random.ts'
 import { NotARepoError, GitError } from '../errors.ts'
 import { runGit, runGitChain, gitText, gitTooOld, startDetached, summarize, type RunOptions } from './run.ts'
 import { CatFile } from './cat-file.ts'
@@ -264,12 +264,16 @@ export class Repo {
       // The copy keeps the index's time: git rehashes a file changed in the same second as the index was written (its
       // stat looks clean, "racily"), judged by the index file's time; a copy made later would hide such a change.
       const index = path.join(this.gitDir, 'index')
-      const copy = async () => {
+      // (at once: a file copy in the kernel; through the thread pool it cost more than it took)
+      const copy = () => {
         const st = statSync(index)
-        await copyFile(index, tmpIndex)
+        copyFileSync(index, tmpIndex)
         utimesSync(tmpIndex, st.atime, st.mtime)
       }
-      await copy().catch(async () => { await mkdir(tmpDir, { recursive: true }); await copy().catch(() => undefined) })
+      try { copy() } catch {
+        mkdirSync(tmpDir, { recursive: true })
+        try { copy() } catch { /* no index yet */ }
+      }
       const inc = o.include ?? []
       const wanted = (p: string) => inc.some(i => i === '' || p === i || p.startsWith(i.endsWith('/') ? i : `${i}/`))
       const leftOut = listing ? (await listing).stdout.toString('utf8').split('\0').filter(p => p && !wanted(p)) : []
@@ -277,7 +281,6 @@ export class Repo {
       // Excluded by name, a left-out file is never even hashed: no copy of a secret lands in the object store.
       const specs = ['.', ...leftOut.map(p => `:(exclude,literal)${p}`)]
       const tree = runGitChain([['add', '-A', '--pathspec-from-file=-', '--pathspec-file-nul'], ['write-tree']], { cwd: top, env, input: specs.join('\0') })
-      warmCrypto() // (the snapshot's commit id is computed next: node:crypto loads while git adds)
       return { tree: (await tree).stdout.toString('latin1').trim(), leftOut }
     } finally {
       // (one unlink: at once rather than through the thread pool and back)

@@ -1,6 +1,6 @@
 // Contract of src/git: everything the store relies on from the system git, tested on real repositories.
 import t from 'tap'
-import { writeFileSync, readFileSync, mkdirSync, statSync } from 'node:fs'
+import { writeFileSync, readFileSync, mkdirSync, readdirSync, statSync } from 'node:fs'
 import path from 'node:path'
 import { Repo, ZERO, EMPTY_TREE } from '../../src/git/repo.ts'
 import { WRITER_REF_PATTERNS } from '../../src/store/layout.ts'
