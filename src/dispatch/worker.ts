@@ -243,13 +243,13 @@ export class Worker {
     // A job whose end is still being written counts as unfinished in the state: work that depends on it waits for
     // that write, so it is not passed over by work queued after it.
     const ending = new Set([...this.active.values()].filter(a => a.ending).map(a => a.spec.id))
-    const open = this.lab.store.current?.state === state ? this.lab.store.current.open : Object.keys(state.experiments)
+    const open = this.lab.store.current?.state === state ? this.lab.store.current.live.open.get() : Object.keys(state.experiments)
     if (ending.size && open.some(id => state.experiments[id]?.status === 'queued' && state.experiments[id].depends_on.some(d => ending.has(d)))) {
       await this.settled()
       state = this.lab.store.current?.state ?? state
     }
     const verdict = pickQueued(state, {
-      only: this.o.only, open: this.lab.store.current?.state === state ? this.lab.store.current.open : undefined, freeGpus: this.freeGpus.length, totalGpus: this.totalGpus,
+      only: this.o.only, open: this.lab.store.current?.state === state ? this.lab.store.current.live.open.get() : undefined, freeGpus: this.freeGpus.length, totalGpus: this.totalGpus,
       fits: e => this.fits(e),
       skip: id => this.active.has(id) || this.claimer.recentlyLost(state.experiments[id]), untrusted: e => untrustedReason(this.trust, e),
     })

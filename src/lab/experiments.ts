@@ -181,7 +181,7 @@ export async function listExperiments(lab: Lab, o: ListOptions = {}): Promise<Ex
   const keep = (e: Experiment | undefined): e is Experiment => !!e && (!idea || e.idea === idea) && (!o.status || e.status === o.status) &&
     (!o.tag || e.tags.includes(o.tag)) && (!o.where?.length || matchesAll(o.where, e.params, e.metrics))
   // Work that has not ended is listed in the index: those are the only candidates for such a status.
-  if (o.status && !TERMINAL.has(o.status)) return index.open.map(id => s.experiments[id]).filter(keep).sort(newestFirst).slice(0, limit)
+  if (o.status && !TERMINAL.has(o.status)) return index.live.open.get().map(id => s.experiments[id]).filter(keep).sort(newestFirst).slice(0, limit)
   const list: Experiment[] = []
   for (const id of index.live.order.newest()) {
     if (list.length >= limit) break

@@ -17,8 +17,9 @@ import { Order } from './order.ts'
 import type { Best, Ended } from './summaries.ts'
 import { KINDS } from './ops/index.ts'
 
-// 9: SSH hosts in the core; 8: per-entity shards instead of one state snapshot and an op log, the ended attempts' feed
-export const INDEX_VERSION = 9
+// 10: the unfinished ids in a file of their own; 9: SSH hosts in the core; 8: per-entity shards instead of one state
+// snapshot and an op log, the ended attempts' feed
+export const INDEX_VERSION = 10
 /** An index made by a version that knew other operation kinds may have skipped ops this one can read. */
 export const KINDS_KEY = [...KINDS.keys()].sort().join(',')
 /** How long a file no index.json names stays: a save writes its files before index.json. */
@@ -57,9 +58,8 @@ export interface IndexData {
   /** how many of those bytes are sorted (the rest: entries appended since, in any order) */
   order_sorted: number
   core: Core
-  /** experiments by status, and the ids of those that have not ended (sorted) */
+  /** experiments by status (the ids of those that have not ended: live.open) */
   counts: Record<string, number>
-  open: string[]
   /** attempts that ended, as folded here (a change feed for the hooks' summary, not part of the state): how many
    *  ever, and the last RECENT_ENDS of them */
   ended: number
@@ -75,7 +75,7 @@ export interface IndexData {
 
 export interface Refusal { writer: string; sha: string; reason: string }
 const rand = () => randomHex(6)
-const NAME_RE = /^(x-[a-z0-9][a-z0-9_-]|m-[a-z0-9][a-z0-9_-]|ideas|order)-[0-9a-f]{12}\.jsonl?$/
+const NAME_RE = /^(x-[a-z0-9][a-z0-9_-]|m-[a-z0-9][a-z0-9_-]|ideas|open|order)-[0-9a-f]{12}\.jsonl?$/
 
 /** The ideas (one fold group: a link looks at ancestors) and their operations, read on first use. */
 class Ideas {
@@ -94,11 +94,30 @@ class Ideas {
   set(ideas: Record<string, Idea>, ops?: OpKey[]): void { this.value = { ideas, ops: ops ?? this.get().ops }; this.dirty = true }
 }
 
+/**
+ * The ids of the experiments that have not ended, sorted, read on first use (e/open-*.json): the worker's queue, a
+ * status, `log --status queued` read it; a write that changes no experiment's status neither reads nor writes it. In
+ * index.json, 10,000 queued experiments made every command parse, and every write rewrite, 160 kB more.
+ */
+export class OpenIds {
+  private value: string[] | null
+  dirty = false
+  constructor(private readonly dir: string, private readonly file: string | null, private readonly read: (key: string, f: string) => Buffer | null) {
+    this.value = file === null ? [] : null
+  }
+  get(): string[] {
+    this.value ??= parseIndexFile<string[]>(this.dir, this.file!, this.read('open', this.file!)?.toString('utf8') ?? null)
+    return this.value
+  }
+  set(ids: string[]): void { this.value = ids; this.dirty = true }
+}
+
 /** What a loaded (or freshly folded) index reads its state from, and what a save writes back. */
 export interface Live {
   x: EntityMap<Experiment>
   m: EntityMap<Message>
   ideas: Ideas
+  open: OpenIds
   order: Order
   /** some file was read from a later index than this one (its own was replaced): fine to show, not to fold onto */
   mixed: { yes: boolean }
@@ -174,13 +193,14 @@ export class IndexFiles {
       x: new EntityMap<Experiment>('x', null, this.shardDir, read, reviveExperiment),
       m: new EntityMap<Message>('m', null, this.shardDir, read, () => undefined),
       ideas: new Ideas(this.shardDir, null, read),
+      open: new OpenIds(this.shardDir, null, read),
       order: new Order(this.shardDir, null, 0, 0),
     }
     const core = emptyCore()
     return {
       version: INDEX_VERSION, kinds: KINDS_KEY, refs: dict(), chosen: dict(), cursors: dict(), refused: dict(), ignored: dict(),
       max_key: null, op_count: 0, rejected: [], warnings: [], gen: '', files: dict(), order_file: null, order_bytes: 0, order_sorted: 0,
-      core, counts: Object.fromEntries(STATUSES.map(s => [s, 0])), open: [], ended: 0, recent: [], best: null, best_known: true,
+      core, counts: Object.fromEntries(STATUSES.map(s => [s, 0])), ended: 0, recent: [], best: null, best_known: true,
       live, state: liveState(live, core),
     }
   }
@@ -221,6 +241,7 @@ export class IndexFiles {
       x: new EntityMap<Experiment>('x', shardFiles(meta.files, 'x'), this.shardDir, read, reviveExperiment),
       m: new EntityMap<Message>('m', shardFiles(meta.files, 'm'), this.shardDir, read, () => undefined),
       ideas: new Ideas(this.shardDir, meta.files.ideas ?? null, read),
+      open: new OpenIds(this.shardDir, meta.files.open ?? null, read),
       order: new Order(this.shardDir, meta.order_file, meta.order_bytes, meta.order_sorted, () => {
         const now = this.diskMetaSync()
         mixed.yes = true
@@ -259,6 +280,10 @@ export class IndexFiles {
     if (live.ideas.dirty || !files.ideas) {
       put('ideas', 'ideas', JSON.stringify(live.ideas.get()))
       live.ideas.dirty = false
+    }
+    if (live.open.dirty || !files.open) {
+      put('open', 'open', JSON.stringify(live.open.get()))
+      live.open.dirty = false
     }
     const order = live.order.file
     live.order.save()
@@ -320,7 +345,7 @@ export function indexView(index: IndexData): unknown {
   const records = (text: string) => text.split('\n').filter(Boolean).map(l => [l.slice(0, l.indexOf(' ')), JSON.parse(l.slice(l.indexOf(' ') + 1)) as unknown])
   const shards = (m: EntityMap<unknown>) => Object.fromEntries(m.shardKeys().sort().map(s => [s, records(m.shardText(s))]))
   return JSON.parse(JSON.stringify({
-    state: index.state, counts: Object.fromEntries(Object.entries(index.counts).filter(([, n]) => n !== 0)), open: index.open, best: index.best,
+    state: index.state, counts: Object.fromEntries(Object.entries(index.counts).filter(([, n]) => n !== 0)), open: live.open.get(), best: index.best,
     order: live.order.all(), experiments: shards(live.x as EntityMap<unknown>), messages: shards(live.m as EntityMap<unknown>),
     idea_ops: live.ideas.get().ops, config_ops: index.core.config_ops, host_ops: index.core.host_ops,
   }))

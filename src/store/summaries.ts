@@ -14,7 +14,8 @@ export function countChange(index: IndexData, changes: Array<{ id: string; befor
   const moved = changes.filter(c => c.before !== c.after)
   if (!moved.length) return
   const counts = { ...index.counts }
-  let open = index.open
+  const was0 = index.live.open.get()
+  let open = was0
   const at = (id: string) => { let lo = 0, hi = open.length; while (lo < hi) { const m = (lo + hi) >> 1; if (open[m] < id) lo = m + 1; else hi = m } return lo }
   for (const { id, before, after } of moved) {
     if (before) counts[before] = (counts[before] ?? 0) - 1
@@ -22,13 +23,13 @@ export function countChange(index: IndexData, changes: Array<{ id: string; befor
     const was = !!before && !TERMINAL.has(before)
     const is = !!after && !TERMINAL.has(after)
     if (was === is) continue
-    if (open === index.open) open = [...open]
+    if (open === was0) open = [...open]
     const i = at(id)
     if (is && open[i] !== id) open.splice(i, 0, id)
     else if (!is && open[i] === id) open.splice(i, 1)
   }
   index.counts = counts
-  index.open = open
+  if (open !== was0) index.live.open.set(open)
 }
 
 /** An experiment's value by the objective, if it counts toward the best (succeeded, a finite value). */

@@ -212,3 +212,22 @@ t.test('an index of an older version is rebuilt, and its files go', async t => {
   t.equal(indexOf(r).version, INDEX_VERSION)
   t.notOk(existsSync(path.join(r.dir, '.git/lab/state-abcdefabcdef.json')))
 })
+
+t.test('the unfinished ids live in a file of their own, rewritten only when a status changes', async t => {
+  const r = makeRepo(t)
+  await labJson(r, ['init'])
+  const ids = await submitted(r, 3)
+  const openFile = () => indexOf(r).files.open as string
+  const openIds = () => JSON.parse(readFileSync(path.join(shardDir(r), openFile()), 'utf8'))
+  t.notOk('open' in indexOf(r), 'not in index.json')
+  t.same(openIds(), [...ids].sort())
+  const before = openFile()
+  await labJson(r, ['note', ids[0], 'a note changes no status'])
+  t.equal(openFile(), before, 'a note leaves it')
+  await labJson(r, ['cancel', ids[1]])
+  t.not(openFile(), before, 'a cancel rewrites it (under a new name)')
+  t.same(openIds(), [ids[0], ids[2]].sort())
+  t.notOk(existsSync(path.join(shardDir(r), before)), 'the replaced one is gone')
+  t.same((await labJson(r, ['log', '--status', 'queued'])).map((e: any) => e.id).sort(), [ids[0], ids[2]].sort())
+  t.equal((await labJson(r, ['fsck'])).index_consistent, true)
+})

@@ -13,7 +13,7 @@ export async function run(ctx: Ctx, _args: string[], o: Record<string, unknown>)
     const index = lab.store.current ?? await lab.index()
     const trust = labTrust(lab)
     // (only with lab.trust set are the queued experiments read: their writers and authors decide)
-    const open = trust.restricted ? index.open.map(id => index.state.experiments[id]).filter(e => !!e) : []
+    const open = trust.restricted ? index.live.open.get().map(id => index.state.experiments[id]).filter(e => !!e) : []
     return { ...s, untrusted_queued: untrustedQueued(trust, open) }
   })
   if (o.json) return json(ctx.io, s)
