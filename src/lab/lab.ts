@@ -86,7 +86,8 @@ export class Lab {
   async write(drafts: Draft[], summary: string, snapshots: Array<{ sha: string; spec: CommitSpec }> = []): Promise<State> {
     const writer = this.requireWriter()
     const written = await this.store.append(drafts, { writer, author: this.ident(), snapshots, summary })
-    // Each write leaves a small pack: past TIDY_PACKS, git's housekeeping gathers them (started in the background).
+    // The hooks' last look stays current where this write changes nothing they report (hook-look.ts); each write leaves
+    // a small pack: past TIDY_PACKS, git's housekeeping gathers them (started in the background). Side by side.
     await Promise.all([lookStaysCurrent(this.repo, written), tidy(this, Date.now(), { packsOnly: true }).catch(() => false)])
     return this.store.current!.state
   }
