@@ -2,7 +2,6 @@
 import type { Ctx } from '../io.ts'
 import { withLab, int, text, duration, many, onInterrupt } from '../open.ts'
 import type { Backend } from '../../dispatch/backend.ts'
-import { HostsBackend } from '../../dispatch/ssh/hosts-backend.ts'
 import { LocalBackend } from '../../dispatch/local.ts'
 import { parseGpus, resolveGpus } from '../../dispatch/gpus.ts'
 import { Worker } from '../../dispatch/worker.ts'
@@ -38,6 +37,8 @@ export async function run(ctx: Ctx, _args: string[], o: Record<string, unknown>)
       if (!picked.length) throw new StateError("the lab has no hosts yet: git lab host add NAME [user@]host[:port]")
       const t = lab.get('lab.hosttimeout')
       const hostTimeoutMs = t === null ? undefined : duration('lab.hostTimeout', t)
+      // (loaded only here: ssh2 and the SSH backend cost a local worker ~40 ms of start-up)
+      const { HostsBackend } = await import('../../dispatch/ssh/hosts-backend.ts')
       backend = new HostsBackend(lab, picked, { hostTimeoutMs, log })
     } else backend = new LocalBackend(lab, gpus === null ? null : await resolveGpus(gpus, ctx.env))
     const worker = new Worker(lab, backend, {
