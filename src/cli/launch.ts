@@ -20,7 +20,7 @@ if (argv.length === 1 && (argv[0] === '--version' || argv[0] === '-v')) {
   // The git processes the command starts with run on another core while node loads the bundle (src/git/early.ts).
   // (required here, not imported: `--version` above must not load child_process)
   try {
-    if (process.env.LAB_EARLY !== '0') (require('./prefetch.ts') as typeof import('./prefetch.ts')).prefetch(argv, process.cwd(), process.env)
+    if (process.env.LAB_EARLY !== '0') (require('../lab/prefetch.ts') as typeof import('../lab/prefetch.ts')).prefetch(argv, process.cwd(), process.env)
   } catch { /* (no current directory, no git: the command says so itself) */ }
   runBundle(path.join(__dirname, 'git-lab-cli.js'))
 }

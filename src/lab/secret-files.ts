@@ -1,5 +1,5 @@
 // What a working-tree snapshot leaves out unless told otherwise (src/lab/snapshot.ts); no imports: the launcher
-// reads it too (src/cli/prefetch.ts).
+// reads it too (src/lab/prefetch.ts).
 
 /**
  * File names that usually hold credentials, matched at any depth: dotenv files, keys and certificates, ssh keys,

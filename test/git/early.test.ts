@@ -9,7 +9,7 @@ import { dropEarly, EARLY_MS, PATHSPEC_VARS, startEarly } from '../../src/git/ea
 import { HEAD_ARGS, refsArgs, repoArgs, untrackedArgs } from '../../src/git/queries.ts'
 import { runGit, gitText } from '../../src/git/run.ts'
 import { Repo } from '../../src/git/repo.ts'
-import { earlyQueries } from '../../src/cli/prefetch.ts'
+import { earlyQueries } from '../../src/lab/prefetch.ts'
 
 const REFS = refsArgs(['refs/lab/'])
 const raw = (r: TestRepo, ...args: string[]) => execFileSync('git', args, { cwd: r.dir, env: r.env, encoding: 'utf8' }).trim()

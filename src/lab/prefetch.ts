@@ -3,9 +3,9 @@
 // short process; a command not listed here starts nothing early.
 import { HEAD_ARGS, configArgs, refsArgs, repoArgs, untrackedArgs } from '../git/queries.ts'
 import { PATHSPEC_VARS, startEarly, type EarlyQuery } from '../git/early.ts'
-import { CONFIG_KEYS } from '../lab/remotes.ts'
+import { CONFIG_KEYS } from './remotes.ts'
 import { WRITER_REF_PATTERNS } from '../store/layout.ts'
-import { SECRET_GLOBS } from '../lab/secret-files.ts'
+import { SECRET_GLOBS } from './secret-files.ts'
 
 /** Commands that open the lab and read its state at once. */
 const READERS = new Set(['submit', 'run', 'status', 'log', 'show', 'cancel', 'note', 'tag', 'diff', 'checkout', 'compare', 'logs',
