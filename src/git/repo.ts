@@ -1,14 +1,16 @@
 // The plumbing interface the store relies on: one Repo per working directory, backed by the system git.
-import { copyFileSync, mkdirSync, rmSync, statSync, utimesSync } from 'node:fs'
 import { rm } from 'node:fs/promises'
 import path from 'node:path'
-import { nodeCrypto, randomHex } from '../random.ts'
+import { nodeCrypto } from '../random.ts'
 import { NotARepoError, GitError } from '../errors.ts'
-import { runGit, runGitChain, gitText, gitTooOld, startDetached, summarize, type RunOptions } from './run.ts'
+import { runGit, gitText, gitTooOld, startDetached, summarize, type RunOptions } from './run.ts'
 import { CatFile } from './cat-file.ts'
 import { fastImport, commitSha, type CommitSpec } from './fast-import.ts'
-import { pathspecEnv, takeEarly } from './early.ts'
-import { HEAD_ARGS, configArgs, refsArgs, repoArgs, untrackedArgs } from './queries.ts'
+import { takeEarly } from './early.ts'
+import { snapshotTree, type Snapshot, type SnapshotOptions } from './snapshot.ts'
+import { HEAD_ARGS, configArgs, refsArgs, repoArgs } from './queries.ts'
+
+export type { Snapshot, SnapshotOptions }
 
 export const ZERO = '0000000000000000000000000000000000000000'
 export const EMPTY_TREE = '4b825dc642cb6eb9a060e54bf8d69288fbee4904'
@@ -18,9 +20,6 @@ const EMPTY_TREES = { sha1: EMPTY_TREE, sha256: '6ef19b41225c5369f1c104d45d8d85e
 export interface RefEntry { ref: string; sha: string }
 export interface TreeEntry { mode: string; type: string; sha: string; path: string }
 export interface DiffEntry { status: string; oldSha: string; newSha: string; path: string; type?: string }
-export interface SnapshotOptions { leaveOut?: string[]; include?: string[] }
-/** A snapshot's tree, and the untracked files it left out (paths from the top level). */
-export interface Snapshot { tree: string; leftOut: string[] }
 
 export class Repo {
   readonly catFile: CatFile
@@ -244,49 +243,9 @@ export class Repo {
 
   /**
    * The working tree as a tree object, leaving out untracked files that match `leaveOut` (git glob pathspecs)
-   * unless `include` names them (a path from the top level, or a folder above it; '' for all). Tracked files are
-   * always snapshotted with their changes. Uses a temporary copy of the index, so the user's index, worktree, HEAD
-   * and stash are untouched.
+   * unless `include` names them; the user's index, worktree, HEAD and stash untouched (src/git/snapshot.ts).
    */
-  async snapshotTree(o: SnapshotOptions = {}): Promise<Snapshot> {
-    const top = this.topLevel
-    if (!top) throw new GitError('this repository has no working tree')
-    const globs = o.leaveOut ?? []
-    const penv = pathspecEnv(this.env)
-    // Only untracked files are matched: against a few files, not the whole index (which costs as much as the add).
-    // (from the directory the command started in, with paths from the top level: as the launcher asks it early)
-    const listing = globs.length ? runGit(untrackedArgs(globs), { cwd: this.cwd, env: penv, envFrom: this.env }) : null
-    listing?.catch(() => undefined)
-    const tmpDir = path.join(this.gitDir, 'lab', 'tmp')
-    const tmpIndex = path.join(tmpDir, `index-${process.pid}-${randomHex(4)}`)
-    try {
-      // Starting from the real index reuses its stat cache: only changed files are hashed. (No index yet: git makes one.)
-      // The copy keeps the index's time: git rehashes a file changed in the same second as the index was written (its
-      // stat looks clean, "racily"), judged by the index file's time; a copy made later would hide such a change.
-      const index = path.join(this.gitDir, 'index')
-      // (at once: a file copy in the kernel; through the thread pool it cost more than it took)
-      const copy = () => {
-        const st = statSync(index)
-        copyFileSync(index, tmpIndex)
-        utimesSync(tmpIndex, st.atime, st.mtime)
-      }
-      try { copy() } catch {
-        mkdirSync(tmpDir, { recursive: true })
-        try { copy() } catch { /* no index yet */ }
-      }
-      const inc = o.include ?? []
-      const wanted = (p: string) => inc.some(i => i === '' || p === i || p.startsWith(i.endsWith('/') ? i : `${i}/`))
-      const leftOut = listing ? (await listing).stdout.toString('utf8').split('\0').filter(p => p && !wanted(p)) : []
-      const env = { ...penv, GIT_INDEX_FILE: tmpIndex }
-      // Excluded by name, a left-out file is never even hashed: no copy of a secret lands in the object store.
-      const specs = ['.', ...leftOut.map(p => `:(exclude,literal)${p}`)]
-      const tree = runGitChain([['add', '-A', '--pathspec-from-file=-', '--pathspec-file-nul'], ['write-tree']], { cwd: top, env, input: specs.join('\0') })
-      return { tree: (await tree).stdout.toString('latin1').trim(), leftOut }
-    } finally {
-      // (one unlink: at once rather than through the thread pool and back)
-      try { rmSync(tmpIndex, { force: true }) } catch { /* removed with the folder meanwhile */ }
-    }
-  }
+  snapshotTree(o: SnapshotOptions = {}): Promise<Snapshot> { return snapshotTree(this, o) }
 
   /** True if the worktree and index have no changes against HEAD (untracked, non-ignored files count). */
   async isClean(): Promise<boolean> {
