@@ -1,5 +1,5 @@
 // Test helpers: real repos and bare remotes in temp dirs, isolated from the user's git config, and the CLI.
-import { mkdtempSync, mkdirSync, writeFileSync, rmSync, symlinkSync, existsSync } from 'node:fs'
+import { mkdtempSync, mkdirSync, writeFileSync, rmSync, symlinkSync, existsSync, readdirSync, readFileSync, readlinkSync, realpathSync } from 'node:fs'
 import { execFileSync, spawn } from 'node:child_process'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
@@ -34,6 +34,26 @@ export function labEnv(home: string, extra: NodeJS.ProcessEnv = {}): NodeJS.Proc
 
 export function git(cwd: string, args: string[], env: NodeJS.ProcessEnv, input?: string): string {
   return execFileSync('git', args, { cwd, env, input, encoding: 'utf8', stdio: ['pipe', 'pipe', 'pipe'] })
+}
+
+/**
+ * Whether a live (not zombie) process has the marker in its command line and works in one of the given repositories
+ * (its cwd is there: a job runs in its worktree under the repository's .git, and keeps that cwd through setsid,
+ * `env -i` and daemonizing). The repositories matter: the test files run in parallel, and so may another checkout's
+ * suite on the same machine, with the same markers. `name`: only processes of that name (comm), e.g. `sleep`, where
+ * the job's supervisor has the whole run command in its arguments and may still be exiting.
+ */
+export function procAlive(marker: string, repos: TestRepo[], name?: string): boolean {
+  const roots = repos.map(r => realpathSync(r.dir) + path.sep)
+  return readdirSync('/proc').filter(p => /^\d+$/.test(p)).some(p => {
+    try {
+      if (readFileSync(`/proc/${p}/stat`, 'utf8').split(') ').at(-1)?.[0] === 'Z') return false
+      if (name && readFileSync(`/proc/${p}/comm`, 'utf8').trim() !== name) return false
+      if (!readFileSync(`/proc/${p}/cmdline`, 'utf8').split('\0').join(' ').includes(marker)) return false
+      const cwd = readlinkSync(`/proc/${p}/cwd`).replace(/ \(deleted\)$/, '')
+      return roots.some(root => (cwd + path.sep).startsWith(root))
+    } catch { return false }
+  })
 }
 
 export interface TestRepo { dir: string; env: NodeJS.ProcessEnv; home: string; git(...args: string[]): string }

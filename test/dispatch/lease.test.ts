@@ -1,9 +1,9 @@
 // Leases: a worker whose claim is lost stops its job and says why; expiry is judged on the observer's clock alone,
 // so a worker whose clock is 5 minutes off neither takes over a live claim nor waits 5 minutes on a dead one.
 import t from 'tap'
-import { readFileSync, readdirSync } from 'node:fs'
+import { readFileSync } from 'node:fs'
 import path from 'node:path'
-import { git, lab, labJson, labStart, makeRepo, remoteAndOrigin, tempDir, waitFor, type TestRepo } from '../helpers.ts'
+import { git, lab, procAlive, labJson, labStart, makeRepo, remoteAndOrigin, tempDir, waitFor, type TestRepo } from '../helpers.ts'
 import { Lab } from '../../src/lab/lab.ts'
 import { claimExperiment, readClaim } from '../../src/lab/claims.ts'
 import { record, statusDraft } from '../../src/lab/runs.ts'
@@ -11,12 +11,7 @@ import { sync } from '../../src/lab/sync.ts'
 import { LocalBackend } from '../../src/dispatch/local.ts'
 import { Worker } from '../../src/dispatch/worker.ts'
 
-const alive = (marker: string) => readdirSync('/proc').filter(p => /^\d+$/.test(p)).some(p => {
-  try {
-    const state = readFileSync(`/proc/${p}/stat`, 'utf8').split(') ')[1]?.[0]
-    return state !== 'Z' && readFileSync(`/proc/${p}/cmdline`, 'utf8').split('\0').join(' ').includes(marker)
-  } catch { return false }
-})
+const alive = (r: TestRepo, marker: string) => procAlive(marker, [r])
 const lines = (file: string) => { try { return readFileSync(file, 'utf8').trim().split('\n').filter(Boolean) } catch { return [] } }
 const MIN5 = 5 * 60_000
 
@@ -34,7 +29,7 @@ t.test('a renewal refused (the claim was taken over): the worker stops the job, 
   const { origin, bob } = await twoClones(t)
   const id = (await labJson(origin, ['submit', '-m', 'long', '--run', 'echo up; sleep 426'])).id
   const w = labStart(origin, ['worker', '--once', '--lease', '3s', '--sync-every', '0', '--grace', '500ms'])
-  await waitFor('running', () => alive('sleep 426'))
+  await waitFor('running', () => alive(origin, 'sleep 426'))
   // Bob takes the claim over on the remote (as a worker that thought it expired would)
   const b = await Lab.open({ cwd: bob.dir, env: bob.env })
   t.teardown(() => b.close())
@@ -43,7 +38,7 @@ t.test('a renewal refused (the claim was taken over): the worker stops the job, 
   const res = await w.result
   t.equal(res.code, 0, res.err)
   t.match(res.err, new RegExp(`${id}: its claim was taken over by bob-worker .*: stopping it`))
-  t.notOk(alive('sleep 426'), 'the job was stopped')
+  t.notOk(alive(origin, 'sleep 426'), 'the job was stopped')
   t.match(await labJson(origin, ['show', id]), { status: 'lost', reason: /claim .*taken over by bob-worker/ })
 })
 
@@ -53,7 +48,7 @@ t.test('the fold shows another writer as the runner: the worker stops the job, l
   await lab(origin, ['sync'])
   await lab(bob, ['sync'])
   const w = labStart(origin, ['worker', '--once', '--sync-every', '300ms', '--grace', '500ms'])
-  await waitFor('running', () => alive('sleep 427'))
+  await waitFor('running', () => alive(origin, 'sleep 427'))
   // Bob recorded a claim of attempt 1 that comes first in the fold (he had not seen origin's)
   const b = await Lab.open({ cwd: bob.dir, env: bob.env })
   t.teardown(() => b.close())
@@ -62,7 +57,7 @@ t.test('the fold shows another writer as the runner: the worker stops the job, l
   const res = await w.result
   t.equal(res.code, 0, res.err)
   t.match(res.err, new RegExp(`${id}: attempt 1 is recorded as run by bob-worker \\(writer 00000000\\): stopping it`))
-  t.notOk(alive('sleep 427'), 'the job was stopped')
+  t.notOk(alive(origin, 'sleep 427'), 'the job was stopped')
   const e = await labJson(origin, ['show', id])
   t.equal(e.runner.writer, '00000000')
   t.equal(e.status, 'claimed', 'nothing more recorded for an attempt this worker does not run')
@@ -76,7 +71,7 @@ t.test('a worker whose clock is 5 minutes ahead does not take over a live claim'
   // origin's worker does not sync: Bob sees the experiment queued, and only its claim ref tells him it is taken
   const w = labStart(origin, ['worker', '--lease', '3s', '--sync-every', '0', '--grace', '500ms'])
   t.teardown(() => { w.child.kill('SIGTERM') })
-  await waitFor('running', () => alive('sleep 428'))
+  await waitFor('running', () => alive(origin, 'sleep 428'))
   await lab(bob, ['sync'])
   t.equal((await labJson(bob, ['show', id])).status, 'queued')
   const b = await Lab.open({ cwd: bob.dir, env: bob.env, now: () => new Date(Date.now() + MIN5) })
@@ -89,9 +84,9 @@ t.test('a worker whose clock is 5 minutes ahead does not take over a live claim'
   await running
   t.same(lines(log), [id], 'it ran once, on origin')
   t.notMatch(out.join('\n'), /started/, `Bob's worker started nothing: ${out.join(' | ')}`)
-  t.ok(alive('sleep 428'), 'the live job runs on')
+  t.ok(alive(origin, 'sleep 428'), 'the live job runs on')
   t.equal((await lab(origin, ['cancel', id])).code, 0)
-  await waitFor('the job to stop', () => !alive('sleep 428'))
+  await waitFor('the job to stop', () => !alive(origin, 'sleep 428'))
   w.child.kill('SIGTERM')
   await w.result
 })

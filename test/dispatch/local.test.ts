@@ -3,7 +3,8 @@ import t from 'tap'
 import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs'
 import path from 'node:path'
 import { createHash } from 'node:crypto'
-import { makeRepo, lab, labJson, labStart, waitFor, write, type TestRepo } from '../helpers.ts'
+import { spawn } from 'node:child_process'
+import { makeRepo, lab, labJson, labStart, procAlive, waitFor, write, type TestRepo } from '../helpers.ts'
 
 const JOB = `echo "exp=$LAB_EXPERIMENT attempt=$LAB_ATTEMPT idea=$LAB_IDEA cwd=$(pwd)"
 echo '{"step": 1, "loss": 2}' >> "$LAB_METRICS"
@@ -23,12 +24,7 @@ async function setup(t: Parameters<typeof makeRepo>[0]): Promise<TestRepo> {
 const runsLeft = (r: TestRepo) => readdirSync(path.join(r.dir, '.git', 'lab', 'runs')).length
 const show = (r: TestRepo, id: string) => labJson(r, ['show', id])
 /** Whether a process whose command line contains the marker is alive (each test's jobs sleep a distinct time). */
-const alive = (marker: string) => readdirSync('/proc').filter(p => /^\d+$/.test(p)).some(p => {
-  try {
-    const state = readFileSync(`/proc/${p}/stat`, 'utf8').split(') ')[1]?.[0]
-    return state !== 'Z' && readFileSync(`/proc/${p}/cmdline`, 'utf8').split('\0').join(' ').includes(marker)
-  } catch { return false }
-})
+const alive = (r: TestRepo, marker: string) => procAlive(marker, [r])
 
 t.test('run: streams output, records metrics, final line, artifacts, and cleans up', async t => {
   const r = await setup(t)
@@ -77,8 +73,11 @@ t.test('run: exit codes, setup failure, timeout, --keep', async t => {
   t.equal(slow.code, 124)
   t.ok(Date.now() - started < 8000, 'stopped soon after its timeout')
   t.match(await show(r, /experiment ([0-9a-f]+)/.exec(slow.err)![1]), { status: 'timed_out', reason: /timeout of 1s/ })
-  t.notOk(alive('sleep 29.1'))
-  t.ok(alive('node'), 'the process check sees live processes')
+  t.notOk(alive(r, 'sleep 29.1'))
+  const probe = spawn('sleep', ['29.2'], { cwd: r.dir, stdio: 'ignore' })
+  t.teardown(() => { probe.kill() })
+  await waitFor('the probe', () => alive(r, 'sleep 29.2'))
+  t.ok(alive(r, 'sleep 29.2'), 'the process check sees live processes')
   const kept = await lab(r, ['run', '-m', 'kept', '--keep', '--run', 'echo kept > kept.txt'])
   const kid = /experiment ([0-9a-f]+)/.exec(kept.err)![1]
   t.ok(existsSync(path.join(r.dir, '.git', 'lab', 'runs', `${kid}.1`, 'work', 'kept.txt')))
@@ -105,7 +104,7 @@ t.test('run: Ctrl-C cancels the job and records it as cancelled', async t => {
   t.match(res.err, /cancelling/)
   const id = /experiment ([0-9a-f]+)/.exec(res.err)![1]
   t.match(await show(r, id), { status: 'cancelled', reason: 'interrupted (Ctrl-C)', exit_code: 143 })
-  t.notOk(alive('sleep 28.3'), 'the job is gone')
+  t.notOk(alive(r, 'sleep 28.3'), 'the job is gone')
   t.equal(runsLeft(r), 0)
 })
 
@@ -125,7 +124,7 @@ t.test('cancel of a running job: SIGTERM to its process group, SIGKILL after the
   t.match(await show(r, polite), { status: 'cancelled', exit_code: 143 })
   // the supervisor outlives the SIGKILL it gives the job, and records it
   t.match(await show(r, stubborn), { status: 'cancelled', reason: 'wrong config', exit_code: 137 })
-  t.notOk(alive('sleep 27.'), 'every process of both groups is gone, children included')
+  t.notOk(alive(r, 'sleep 27.'), 'every process of both groups is gone, children included')
 })
 
 t.test('a killed worker: jobs keep running, a new worker re-attaches, nothing is lost, the true exit code is kept', async t => {
@@ -191,7 +190,7 @@ t.test('cancel of a job whose worker was killed stops it at once; the next worke
   await w1.result
   const res = await lab(r, ['cancel', id])
   t.match(res.out, /cancelled \(its job was stopped here/)
-  t.notOk(alive('sleep 25.6'))
+  t.notOk(alive(r, 'sleep 25.6'))
   t.equal((await lab(r, ['worker', '--once'])).code, 0)
   t.match(await show(r, id), { status: 'cancelled', exit_code: 143 })
   t.equal(runsLeft(r), 0)
