@@ -10,14 +10,22 @@ let loaded: typeof import('node:crypto') | undefined
 /** node:crypto, loaded on first use. */
 export const nodeCrypto = (): typeof import('node:crypto') => loaded ??= req('node:crypto') as typeof import('node:crypto')
 
-/** `bytes` random bytes as hex. */
+/** Random bytes read ahead (a build names hundreds of files: a read of /dev/urandom each cost three syscalls). */
+let pool = Buffer.alloc(0)
+let at = 0
+
+/** `bytes` random bytes as hex (each byte handed out once). */
 export function randomHex(bytes: number): string {
-  const b = Buffer.alloc(bytes)
-  try {
-    const fd = openSync('/dev/urandom', 'r')
+  if (pool.length - at < bytes) {
+    const b = Buffer.alloc(Math.max(512, bytes))
     try {
-      if (readSync(fd, b, 0, bytes, null) === bytes) return b.toString('hex')
-    } finally { closeSync(fd) }
-  } catch { /* no /dev/urandom here: node's */ }
-  return nodeCrypto().randomBytes(bytes).toString('hex')
+      const fd = openSync('/dev/urandom', 'r')
+      try {
+        if (readSync(fd, b, 0, b.length, null) === b.length) { pool = b; at = 0 }
+      } finally { closeSync(fd) }
+    } catch { /* no /dev/urandom here: node's */ }
+    if (pool !== b) return nodeCrypto().randomBytes(bytes).toString('hex')
+  }
+  at += bytes
+  return pool.toString('hex', at - bytes, at)
 }

@@ -5,6 +5,7 @@ import { nodeCrypto } from '../random.ts'
 import { NotARepoError, GitError } from '../errors.ts'
 import { runGit, gitText, gitTooOld, startDetached, summarize, type RunOptions } from './run.ts'
 import { CatFile } from './cat-file.ts'
+import { DiffStream, type DiffEntry } from './diff-stream.ts'
 import { fastImport, commitSha, type CommitSpec } from './fast-import.ts'
 import { takeEarly } from './early.ts'
 import { snapshotTree, type Snapshot, type SnapshotOptions } from './snapshot.ts'
@@ -19,7 +20,8 @@ const EMPTY_TREES = { sha1: EMPTY_TREE, sha256: '6ef19b41225c5369f1c104d45d8d85e
 
 export interface RefEntry { ref: string; sha: string }
 export interface TreeEntry { mode: string; type: string; sha: string; path: string }
-export interface DiffEntry { status: string; oldSha: string; newSha: string; path: string; type?: string }
+
+export type { DiffEntry }
 
 export class Repo {
   readonly catFile: CatFile
@@ -175,37 +177,8 @@ export class Repo {
   /** The empty tree's id in this repository's object format (git knows it without the object being stored). */
   get emptyTree(): string { return EMPTY_TREES[this.objectFormat] }
 
-  /**
-   * One `git diff-tree --stdin` for many (old, new) tree pairs, keyed `old new`: what changed from old to new. Against
-   * the empty tree it lists a whole tree, so every writer's log is read by this one process, never one per writer.
-   */
-  async diffTrees(pairs: Array<[string, string]>): Promise<Map<string, DiffEntry[]>> {
-    const result = new Map<string, DiffEntry[]>()
-    if (pairs.length === 0) return result
-    const input = pairs.map(([o, n]) => `${o} ${n}\n`).join('')
-    const out = (await this.git(['diff-tree', '--stdin', '-r', '-z', '--no-renames'], { input })).stdout.toString('utf8')
-    // Each pair is echoed as a line `old new\n` (even with nothing changed), then its records `:modes shas status\0path\0`.
-    let current: DiffEntry[] = []
-    let i = 0
-    while (i < out.length) {
-      if (out[i] !== ':') {
-        const nl = out.indexOf('\n', i)
-        if (nl < 0) break
-        current = []
-        result.set(out.slice(i, nl), current)
-        i = nl + 1
-        continue
-      }
-      const z = out.indexOf('\0', i)
-      const z2 = out.indexOf('\0', z + 1)
-      if (z < 0 || z2 < 0) throw new GitError('git diff-tree: unexpected output', ['diff-tree'])
-      const [oldMode, newMode, oldSha, newSha, status] = out.slice(i + 1, z).split(' ')
-      void oldMode
-      current.push({ status, oldSha, newSha, path: out.slice(z + 1, z2), type: modeType(newMode) })
-      i = z2 + 1
-    }
-    return result
-  }
+  /** A `git diff-tree --stdin` to ask tree pairs of as they become known (end() it once all are asked). */
+  diffStream(): DiffStream { return new DiffStream(this.cwd, this.env) }
 
   // ---- objects ----
   async writeCommits(specs: CommitSpec[]): Promise<string[]> { return (await fastImport(specs, this.cwd, this.env)).shas }
@@ -376,9 +349,6 @@ export class Repo {
 }
 
 /** The object type a tree entry's mode names. */
-function modeType(mode: string): string {
-  return mode === '160000' ? 'commit' : mode === '040000' ? 'tree' : 'blob'
-}
 
 /** `git rev-parse --local-env-vars` of git 2.39, for a git that cannot answer. */
 const LOCAL_ENV_VARS = ['GIT_ALTERNATE_OBJECT_DIRECTORIES', 'GIT_CONFIG', 'GIT_CONFIG_PARAMETERS', 'GIT_CONFIG_COUNT',

@@ -2,6 +2,7 @@
 import path from 'node:path'
 import type { Repo } from '../git/repo.ts'
 import type { GitObject } from '../git/cat-file.ts'
+import type { DiffEntry } from '../git/diff-stream.ts'
 import type { CommitSpec, Ident } from '../git/fast-import.ts'
 import { ConflictError, FormatError, InvalidError } from '../errors.ts'
 import {
@@ -177,101 +178,100 @@ export class Store {
     for (const [ref, r] of Object.entries(prev.refused)) if (!moving.has(r.writer) && ref in next.refs) next.refused[ref] = r
 
     const picks = new Map<string, Pick>()
-    await Promise.all(writers.map(async w => {
-      const p = await this.tips.pick(w, byWriter.get(w)!, prev, fresh)
-      if (!p) throw new Rebuild() // the tip read before is gone: read what there is
-      for (const [ref, r] of p.refused) next.refused[ref] = r
-      picks.set(w, p)
-    }))
-    // What each writer added: a diff from the tip read before (building from nothing: its floor's whole tree, then
-    // a diff from the floor). Anything but added files means the log was rewritten: that tip is refused.
     const known = (w: string) => !fresh && !!prev.chosen[w]
-    const base = (w: string) => known(w) ? prev.chosen[w] : picks.get(w)!.floor
-    // All of it through one `git diff-tree --stdin` of tree pairs (a whole tree: against the empty tree), whatever the
-    // number of writers: a process per writer would be 1,000 processes at once in a lab of 1,000 agent slots.
-    const trees = new Map<string, string>()
-    await Promise.all(writers.flatMap(w => [base(w), picks.get(w)!.tip]).filter((c): c is string => !!c).map(async c => {
-      const t = await this.tips.treeOf(c)
-      if (t) trees.set(c, t)
-    }))
     const empty = this.repo.emptyTree
-    const pair = (o: string | null, n: string): [string, string] => [o === null ? empty : trees.get(o) ?? empty, trees.get(n) ?? empty]
-    const pairKey = (o: string | null, n: string) => pair(o, n).join(' ')
-    const pairs: Array<[string, string]> = []
-    for (const w of writers) {
-      const tip = picks.get(w)!.tip
-      if (!tip) continue
-      const from = base(w)
-      if (!known(w)) pairs.push(pair(null, from ?? tip))
-      if (from && from !== tip) pairs.push(pair(from, tip))
+    const treeOf = async (c: string) => (await this.tips.treeOf(c)) ?? empty
+    // What each writer added: a diff from the tip read before (building from nothing: its floor's whole tree, then a
+    // diff from the floor). Anything but added files means the log was rewritten: that tip is refused. All of it
+    // through one `git diff-tree --stdin` of tree pairs (a whole tree: against the empty tree), whatever the number of
+    // writers: a process per writer would be 1,000 processes at once in a lab of 1,000 agent slots. Each writer's
+    // pairs are asked as soon as its tips are read, and its records read as soon as git has listed them: git reads
+    // commits, lists trees and reads records at once, as raw git would in a pipeline.
+    const diff = this.repo.diffStream()
+    let asking = writers.length
+    const asked = () => { if (--asking === 0) diff.end() }
+    // (each format entry by its blob id, read once: every writer of a version writes the same one)
+    const formatChecks = new Map<string, Promise<string | null>>()
+    const formatCheck = (sha: string) => {
+      let c = formatChecks.get(sha)
+      if (!c) formatChecks.set(sha, c = this.repo.catFile.read(sha, 64).then(o => this.checkFormat(o)))
+      return c
     }
-    // Each new writer's format entry, read while diff-tree lists the trees (the listing then confirms its blob id).
-    const formats = new Map<string, Promise<GitObject | null>>()
-    for (const w of writers) {
-      const t = !known(w) && trees.get(base(w) ?? picks.get(w)!.tip ?? '')
-      if (t) formats.set(w, this.repo.catFile.read(`${t}:${FORMAT_PATH}`, 64))
-    }
-    const diffs = await this.repo.diffTrees(pairs)
-    const blobs: Array<{ writer: string; seq: number; sha: string }> = []
     const read = new Set<string>()
     const warnings = [...next.warnings]
-    await Promise.all(writers.map(async w => {
-      const pick = picks.get(w)!
-      if (!pick.tip) { next.ignored[w] = { tip: '', reason: 'none of its refs points to a commit' }; return }
-      const from = base(w)
-      const whole = !known(w)
+    const rejected = [...prev.rejected]
+    const checked = new Map<string, ReturnType<typeof checkWriterOps>>()
+    const one = async (w: string): Promise<void> => {
+      let pick: Pick
+      let from: string | null = null
+      let whole: Promise<DiffEntry[]> | null = null
+      let added: Promise<DiffEntry[]> | null = null
+      try {
+        const p = await this.tips.pick(w, byWriter.get(w)!, prev, fresh)
+        if (!p) throw new Rebuild() // the tip read before is gone: read what there is
+        for (const [ref, r] of p.refused) next.refused[ref] = r
+        picks.set(w, pick = p)
+        if (!p.tip) { next.ignored[w] = { tip: '', reason: 'none of its refs points to a commit' }; return }
+        from = known(w) ? prev.chosen[w] : p.floor
+        if (!known(w)) whole = diff.pair(empty, await treeOf(from ?? p.tip))
+        if (from && from !== p.tip) {
+          const [a, b] = await Promise.all([treeOf(from), treeOf(p.tip)])
+          added = diff.pair(a, b)
+        }
+      } finally { asked() }
       let entries: Array<{ status: string; path: string; newSha: string; type: string }> = whole
-        ? (diffs.get(pairKey(null, from ?? pick.tip)) ?? []).map(e => ({ ...e, type: e.type ?? 'blob' }))
+        ? (await whole).map(e => ({ ...e, type: e.type ?? 'blob' }))
         : []
-      if (from && from !== pick.tip) {
-        const added = diffs.get(pairKey(from, pick.tip)) ?? []
+      if (added && from) {
+        const more = await added
         // A log grows at its end: a record added under a seq it had passed already is out of order, like an edit.
         // (building from nothing, the floor's tree gives what its cursor would be: its highest seq)
         const last = whole ? entries.reduce((m, e) => Math.max(m, seqOfPath(e.path) ?? 0), 0) : prev.cursors[w]?.last_seq ?? 0
-        const why = added.some(e => e.status !== 'A' || e.path === FORMAT_PATH) ? 'changes or deletes records it wrote before'
-          : added.some(e => (seqOfPath(e.path) ?? Infinity) <= last) ? 'adds records before its last one' : null
+        const why = more.some(e => e.status !== 'A' || e.path === FORMAT_PATH) ? 'changes or deletes records it wrote before'
+          : more.some(e => (seqOfPath(e.path) ?? Infinity) <= last) ? 'adds records before its last one' : null
         if (why) {
           for (const e of byWriter.get(w)!.filter(e => e.sha === pick.tip)) {
             next.refused[e.ref] = { writer: w, sha: pick.tip!, reason: `${why} (${from.slice(0, 12)}): rewritten` }
           }
           pick.tip = from
-        } else entries = [...entries, ...added.map(e => ({ ...e, type: e.type ?? 'blob' }))]
+        } else entries = [...entries, ...more.map(e => ({ ...e, type: e.type ?? 'blob' }))]
       }
       if (!whole && pick.tip === prev.chosen[w]) return // only where its refs point changed
       if (whole) {
         const format = entries.find(e => e.path === FORMAT_PATH)
-        const early = await formats.get(w)
-        const why = format ? this.checkFormat(early?.sha === format.newSha ? early : await this.repo.catFile.read(format.newSha, 64)) : 'it has no format entry'
-        if (why) { next.ignored[w] = { tip: pick.tip, reason: why }; return }
+        const why = format ? await formatCheck(format.newSha) : 'it has no format entry'
+        if (why) { next.ignored[w] = { tip: pick.tip!, reason: why }; return }
       }
+      const items: Array<{ seq: number; json: unknown; error?: string }> = []
+      const reads: Array<Promise<void>> = []
       for (const e of entries) {
         if (e.path === FORMAT_PATH) continue
         if (isCompanionPath(e.path) && e.type === 'blob') continue // read on demand, by the blob id its operation names
         const seq = seqOfPath(e.path)
         if (seq === null || e.type !== 'blob') { warnings.push(`writer ${w}: unexpected path ${JSON.stringify(e.path).slice(0, 200)} ignored`); continue }
-        blobs.push({ writer: w, seq, sha: e.newSha })
+        reads.push(this.repo.catFile.read(e.newSha, MAX_OP_BYTES).then(obj => {
+          let json: unknown
+          let error: string | undefined
+          if (!obj || obj.type !== 'blob') error = 'not a blob'
+          else if (!obj.data) { rejected.push({ writer: w, seq, reason: `operation of ${obj.size} bytes is too large` }); return }
+          else {
+            try { json = parseBounded(obj.data.toString('utf8'), MAX_OP_BYTES) } catch (e) {
+              error = e instanceof JsonLimitError ? `JSON ${e.message}` : 'invalid JSON'
+            }
+          }
+          items.push({ seq, json, error })
+        }))
       }
       read.add(w)
-    }))
-    const items = new Map<string, Array<{ seq: number; json: unknown; error?: string }>>()
-    const rejected = [...prev.rejected]
-    await Promise.all(blobs.map(async b => {
-      const obj = await this.repo.catFile.read(b.sha, MAX_OP_BYTES)
-      let json: unknown
-      let error: string | undefined
-      if (!obj || obj.type !== 'blob') error = 'not a blob'
-      else if (!obj.data) { rejected.push({ writer: b.writer, seq: b.seq, reason: `operation of ${obj.size} bytes is too large` }); return }
-      else {
-        try { json = parseBounded(obj.data.toString('utf8'), MAX_OP_BYTES) } catch (e) {
-          error = e instanceof JsonLimitError ? `JSON ${e.message}` : 'invalid JSON'
-        }
-      }
-      if (!items.has(b.writer)) items.set(b.writer, [])
-      items.get(b.writer)!.push({ seq: b.seq, json, error })
-    }))
+      await Promise.all(reads)
+      if (items.length) checked.set(w, checkWriterOps(prev.cursors[w] ?? { last_seq: 0, last_lamport: 0 }, w, items))
+    }
+    try {
+      await Promise.all(writers.map(one))
+    } finally { diff.end() }
     const newOps: Op[] = []
-    for (const w of [...items.keys()].sort()) {
-      const r = checkWriterOps(prev.cursors[w] ?? { last_seq: 0, last_lamport: 0 }, w, items.get(w)!)
+    for (const w of [...checked.keys()].sort()) {
+      const r = checked.get(w)!
       newOps.push(...r.valid)
       rejected.push(...r.rejected)
       next.cursors[w] = r.cursor

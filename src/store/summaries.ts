@@ -16,6 +16,8 @@ export function countChange(index: IndexData, changes: Array<{ id: string; befor
   const counts = { ...index.counts }
   const was0 = index.live.open.get()
   let open = was0
+  // (many at once, a build: one sort, not an insert each into a sorted list)
+  const set = moved.length > 64 ? new Set(was0) : null
   const at = (id: string) => { let lo = 0, hi = open.length; while (lo < hi) { const m = (lo + hi) >> 1; if (open[m] < id) lo = m + 1; else hi = m } return lo }
   for (const { id, before, after } of moved) {
     if (before) counts[before] = (counts[before] ?? 0) - 1
@@ -23,12 +25,14 @@ export function countChange(index: IndexData, changes: Array<{ id: string; befor
     const was = !!before && !TERMINAL.has(before)
     const is = !!after && !TERMINAL.has(after)
     if (was === is) continue
+    if (set) { if (is) set.add(id); else set.delete(id); continue }
     if (open === was0) open = [...open]
     const i = at(id)
     if (is && open[i] !== id) open.splice(i, 0, id)
     else if (!is && open[i] === id) open.splice(i, 1)
   }
   index.counts = counts
+  if (set) open = set.size === was0.length && was0.every(id => set.has(id)) ? was0 : [...set].sort()
   if (open !== was0) index.live.open.set(open)
 }
 

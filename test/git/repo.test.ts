@@ -3,6 +3,7 @@ import t from 'tap'
 import { writeFileSync, readFileSync, mkdirSync, readdirSync, statSync } from 'node:fs'
 import path from 'node:path'
 import { Repo, ZERO, EMPTY_TREE } from '../../src/git/repo.ts'
+import { DiffStream } from '../../src/git/diff-stream.ts'
 import { WRITER_REF_PATTERNS } from '../../src/store/layout.ts'
 import { makeRepo, tempDir, labEnv, git } from '../helpers.ts'
 
@@ -131,20 +132,54 @@ t.test('diff-tree: many commit pairs in one process', async t => {
   t.equal((await repo.diffCommits([])).size, 0)
 })
 
-t.test('diff-tree: many tree pairs in one process, whole trees against the empty tree', async t => {
+t.test('diff-tree stream: tree pairs asked as they become known, each answered as soon as git has listed it', async t => {
   const r = makeRepo(t)
   const repo = await Repo.open(r.dir, r.env)
+  t.teardown(() => repo.close())
   const [a, b] = await repo.writeCommits([
     { files: [{ path: 'x/1', data: '1' }, { path: 'a.x', data: 'n' }], message: 'a', author: ident },
     { from: ':1', files: [{ path: 'x/2', data: '2' }], message: 'b', author: ident },
   ])
   const ta = (await repo.treeOf(a))!
   const tb = (await repo.treeOf(b))!
-  const d = await repo.diffTrees([[repo.emptyTree, tb], [ta, tb], [ta, ta]])
-  t.same(d.get(`${repo.emptyTree} ${tb}`)!.map(e => [e.status, e.path, e.type]), [['A', 'a.x', 'blob'], ['A', 'x/1', 'blob'], ['A', 'x/2', 'blob']])
-  t.same(d.get(`${ta} ${tb}`)!.map(e => [e.status, e.path]), [['A', 'x/2']])
-  t.same(d.get(`${ta} ${ta}`), [], 'an unchanged pair is answered, with nothing')
-  t.equal((await repo.diffTrees([])).size, 0)
+  const d = repo.diffStream()
+  const whole = d.pair(repo.emptyTree, tb)
+  const grown = d.pair(ta, tb)
+  // (more pairs, in a later write: git's output comes in blocks, so the last answers come once it is ended)
+  await new Promise(r => setTimeout(r, 50))
+  const same = d.pair(ta, ta)
+  const blob = (await repo.catFile.read(`${a}:x/1`))!.sha
+  const notTree = d.pair(repo.emptyTree, blob)
+  const after = d.pair(repo.emptyTree, ta)
+  // (names in UTF-8, whatever the chunks git's output arrives in)
+  mkdirSync(path.join(r.dir, 'ü'))
+  for (let i = 0; i < 1500; i++) writeFileSync(path.join(r.dir, 'ü', `é ${i} ü`), 'u')
+  r.git('add', '-A')
+  const named = d.pair(repo.emptyTree, r.git('write-tree').trim())
+  d.end()
+  t.same((await whole).map(e => [e.status, e.path, e.type]), [['A', 'a.x', 'blob'], ['A', 'x/1', 'blob'], ['A', 'x/2', 'blob']])
+  const names = (await named).map(e => e.path).filter(p => p.startsWith('ü/'))
+  t.equal(names.length, 1500)
+  t.ok(names.every(p => /^ü\/é \d+ ü$/.test(p)), 'every name whole')
+  t.same((await grown).map(e => [e.status, e.path]), [['A', 'x/2']])
+  t.same(await same, [], 'an unchanged pair is answered, with nothing')
+  t.same(await notTree, [], 'a pair git cannot read is answered with nothing, and the rest go on')
+  t.same((await after).map(e => e.path), ['a.x', 'x/1'])
+  await t.rejects(d.pair(ta, tb), /ended/, 'nothing more is asked once it ended')
+  await t.rejects(repo.diffStream().pair('x y', tb), /invalid tree ids/)
+  const many = repo.diffStream()
+  const answers = Array.from({ length: 500 }, (_, i) => many.pair(i % 2 ? ta : repo.emptyTree, tb))
+  many.end()
+  t.same((await Promise.all(answers)).map(e => e.length), answers.map((_, i) => i % 2 ? 1 : 3), '500 pairs, each with its own answer')
+})
+
+t.test('diff-tree stream: a git that fails fails every pair still waiting', async t => {
+  const r = makeRepo(t)
+  const repo = await Repo.open(r.dir, r.env)
+  const broken = new DiffStream(r.dir, { ...r.env, GIT_DIR: path.join(r.dir, 'nowhere') })
+  const p = broken.pair(repo.emptyTree, repo.emptyTree)
+  broken.end()
+  await t.rejects(p, /git diff-tree failed/)
 })
 
 t.test('cat-file: pipelined reads, missing objects, size limit, paths', async t => {
