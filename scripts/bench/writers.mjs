@@ -5,9 +5,10 @@
 //   refresh: for-each-ref %(tree), the moved pairs | diff-tree --stdin -r | cat-file --batch
 // and the same command with nothing changed (the fixed cost of any command: start-up, ref listing, index load).
 //
-//   node scripts/bench/writers.mjs [--writers 1000] [--moved 100] [--rounds 5] [--bin dist/git-lab.js] [--before BUILD]
+//   node scripts/bench/writers.mjs [--writers 1000] [--moved 100] [--rounds 5] [--bin dist/git-lab.js] [--before BUILD] [--no-packed]
 // --before times another build (a copy of an older dist/git-lab.js) in the same rounds, interleaved: before/after
-// figures measured side by side.
+// figures measured side by side. Then the same lab packed (as git's housekeeping leaves it) against raw git and
+// `node -e 0` (--no-packed: not).
 import { cpSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import path from 'node:path'
 import { BIN, emit, ensureBuilt, git, header, isMain, labEnv, ms, ratio, run, sh, summary, table, timeRun as timeRun0, verdict, workspace } from './lib.mjs'
@@ -105,6 +106,29 @@ export async function main(argv = process.argv.slice(2)) {
   counting = false
   restore()
   run(bin, ['idea', 'list', '--json'], { cwd: dir, env })
+  const seenAfter0 = JSON.parse(run(bin, ['log', '--json', '--limit', '0'], { cwd: dir, env })).length
+  if (seenAfter0 !== 2 * writers + moved) throw new Error(`the index holds ${seenAfter0} experiments, expected ${2 * writers + moved}`)
+
+  // The same lab once git's housekeeping has packed it: git fetch runs gc --auto, and git lab starts `git maintenance
+  // run --auto` past 50 packs (src/lab/housekeeping.ts). Above, every writer's commit is a pack of its own (as a
+  // thousand fast-imports leave them) and raw git pays a lookup in ~1,000 pack indexes per object; packed, raw git's
+  // whole work takes less than node's own start (`node -e 0`, timed in the same rounds).
+  const packed = !argv.includes('--no-packed')
+  if (packed) {
+    git(dir, env, 'repack', '-adq')
+    for (const k of ['pBuild', 'pRawBuild', 'pRefresh', 'pRawRefresh', 'node']) t[k] = []
+    for (let round = 0; round <= rounds; round++) {
+      fresh()
+      const a = timeRun(bin, ['idea', 'list', '--json'], { cwd: dir, env }, 'pBuild')
+      const b = timeRun('sh', ['-c', rawBuild], { cwd: dir, env }, 'pRawBuild')
+      restore()
+      const c = timeRun(bin, ['idea', 'list', '--json'], { cwd: dir, env }, 'pRefresh')
+      const d = timeRun('sh', ['-c', rawRefresh], { cwd: dir, env }, 'pRawRefresh')
+      const n = timeRun(process.execPath, ['-e', '0'], { cwd: dir, env }, 'node')
+      console.log(`packed round ${round}${round === 0 ? ' (warm-up)' : ''}: build ${ms(a)}, raw git ${ms(b)}; refresh ${ms(c)}, raw git ${ms(d)}; node -e 0 ${ms(n)}`)
+      if (round) { t.pBuild.push(a); t.pRawBuild.push(b); t.pRefresh.push(c); t.pRawRefresh.push(d); t.node.push(n) }
+    }
+  }
   const seenAfter = JSON.parse(run(bin, ['log', '--json', '--limit', '0'], { cwd: dir, env })).length
   if (seenAfter !== 2 * writers + moved) throw new Error(`the index holds ${seenAfter} experiments, expected ${2 * writers + moved}`)
 
@@ -117,6 +141,13 @@ export async function main(argv = process.argv.slice(2)) {
     [`git lab idea list: refresh after ${moved} writers moved`, s.refresh, `ratio ${ratio(s.refresh.median, s.rawRefresh.median)}`],
     ['raw git: the same for the moved pairs', s.rawRefresh],
     ['git lab idea list: nothing changed', s.unchanged, `refresh adds ${ms(s.refresh.median - s.unchanged.median)}: ${ratio(s.refresh.median - s.unchanged.median, s.rawRefresh.median)} raw git`],
+    ...(packed ? [
+      ['packed: first build', s.pBuild, `ratio ${ratio(s.pBuild.median, s.pRawBuild.median)}`],
+      ['packed: raw git build', s.pRawBuild, `${ratio(s.pRawBuild.median, s.node.median)} node -e 0`],
+      [`packed: refresh after ${moved} moved`, s.pRefresh, `ratio ${ratio(s.pRefresh.median, s.pRawRefresh.median)}`],
+      ['packed: raw git refresh', s.pRawRefresh, `${ratio(s.pRawRefresh.median, s.node.median)} node -e 0`],
+      ['node -e 0', s.node],
+    ] : []),
     ...(beforeBin ? [
       ['before: first build', s.beforeBuild, `ratio ${ratio(s.beforeBuild.median, s.rawBuild.median)}`],
       [`before: refresh after ${moved} writers moved`, s.beforeRefresh, `ratio ${ratio(s.beforeRefresh.median, s.rawRefresh.median)}`],
@@ -132,6 +163,11 @@ export async function main(argv = process.argv.slice(2)) {
     verdict(`first build of ${writers} writers vs raw git`, rb, 2, 'x'),
     verdict(`refresh after ${moved} of ${writers} writers moved vs raw git`, rr, 2, 'x'),
   ]
+  if (packed) {
+    const floor = (raw) => `2x raw git is ${ms(2 * raw)}; node -e 0 alone takes ${ms(s.node.median)}`
+    console.log(`packed: first build ${ratio(s.pBuild.median, s.pRawBuild.median)} raw git (${floor(s.pRawBuild.median)})`)
+    console.log(`packed: refresh ${ratio(s.pRefresh.median, s.pRawRefresh.median)} raw git (${floor(s.pRawRefresh.median)})`)
+  }
   const result = { writers, moved, rounds, times: s, cpu: perRun, goals }
   emit('writers', result)
   return result
