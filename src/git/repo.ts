@@ -3,7 +3,7 @@ import { rm } from 'node:fs/promises'
 import path from 'node:path'
 import { nodeCrypto } from '../random.ts'
 import { NotARepoError, GitError } from '../errors.ts'
-import { runGit, gitText, gitTooOld, startDetached, summarize, type RunOptions } from './run.ts'
+import { runGit, gitText, gitTooOld, startDetached, summarize, type RunOptions, type RunResult } from './run.ts'
 import { CatFile } from './cat-file.ts'
 import { DiffStream, type DiffEntry } from './diff-stream.ts'
 import { fastImport, commitSha, type CommitSpec } from './fast-import.ts'
@@ -252,7 +252,6 @@ export class Repo {
     await this.git(['checkout', '--quiet', ...(force ? ['--force'] : []), '--detach', commit], { env: { ...this.env, LAB_HOOKS: '0' } })
   }
 
-  /** A detached worktree of `commit` at `dir` (which must not exist yet or be empty). */
   /**
    * A pack of `tip` and what it needs, less what `have` already holds (commits another repository has): what an SSH
    * host lacks of an experiment's code. `have` entries this repository does not know are skipped.
@@ -267,16 +266,39 @@ export class Repo {
     return r.stdout
   }
 
+  /** A detached worktree of `commit` at `dir` (which must not exist yet or be empty). */
   async worktreeAdd(dir: string, commit: string): Promise<void> {
-    await this.git(['worktree', 'add', '--quiet', '--detach', dir, commit])
+    const r = await this.worktreeGit(['add', '--quiet', '--detach', dir, commit])
+    if (r.code !== 0) {
+      const why = summarize(r.stderr) ?? `exit code ${r.code}`
+      throw new GitError(`git worktree failed: ${why}`, ['worktree', 'add', dir], r.stderr, why)
+    }
   }
 
-  /** Removes a worktree made by worktreeAdd, with whatever the job left in it. */
+  /**
+   * Removes a worktree made by worktreeAdd, with whatever the job left in it. `git worktree prune` only where git
+   * could not remove it as a worktree: a prune also removes the admin folder another `worktree add` has just made and
+   * not yet locked.
+   */
   async worktreeRemove(dir: string): Promise<void> {
-    const r = await this.git(['worktree', 'remove', '--force', '--force', dir], { ok: [128] })
+    const r = await this.worktreeGit(['remove', '--force', '--force', dir])
     if (r.code !== 0) {
       await rm(dir, { recursive: true, force: true })
       await this.git(['worktree', 'prune'])
+    }
+  }
+
+  /**
+   * `git worktree ARGS` (exit code 128 returned, not thrown), again while it fails on git's own race between worktree
+   * commands: each reads every other worktree's admin files first, and dies on one that a `worktree add` has made
+   * and not yet written (`failed to read .git/worktrees/work3/commondir: Success`). Jobs of a worker and a
+   * `git lab run` in one clone add and remove worktrees at once.
+   */
+  private async worktreeGit(args: string[]): Promise<RunResult> {
+    for (let attempt = 1; ; attempt++) {
+      const r = await this.git(['worktree', ...args], { ok: [128] })
+      if (r.code === 0 || attempt >= 8 || !WORKTREE_RACE.test(r.stderr)) return r
+      await new Promise(resolve => setTimeout(resolve, 10 * attempt + Math.random() * 20))
     }
   }
 
@@ -349,6 +371,9 @@ export class Repo {
 }
 
 /** The object type a tree entry's mode names. */
+
+/** What `git worktree add` says when another one's admin files were half written as it read them. */
+const WORKTREE_RACE = /failed to read [^\n]*worktrees\/[^\n/]+\/(commondir|gitdir)\b/
 
 /** `git rev-parse --local-env-vars` of git 2.39, for a git that cannot answer. */
 const LOCAL_ENV_VARS = ['GIT_ALTERNATE_OBJECT_DIRECTORIES', 'GIT_CONFIG', 'GIT_CONFIG_PARAMETERS', 'GIT_CONFIG_COUNT',

@@ -24,10 +24,11 @@ t.test('git lab run beside a worker in the same clone, with a lab remote: each e
   // A worker that looks at the queue every 20 ms (instead of every second) hits the window between a run's submit and
   // its claim as often as it can.
   const l = await Lab.open({ cwd: origin.dir, env: origin.env })
-  t.teardown(() => l.close())
   const lines_: string[] = []
   const worker = new Worker(l, new LocalBackend(l, []), { tickMs: 20, jobs: 8, syncEvery: 0, name: 'fast-worker', log: s => lines_.push(s) })
   const running = worker.run()
+  // (stopped however the test ends: a worker left running takes the next tests down with it)
+  t.teardown(async () => { worker.stop(); await running.catch(() => undefined); l.close() })
   const queued: string[] = []
   for (let i = 0; i < 3; i++) queued.push((await labJson(origin, ['submit', '-m', `q${i}`, '--run', trace(log, 'sleep 0.2;')])).id)
   const runs = []

@@ -26,13 +26,36 @@ git -C "$1" index-pack --stdin --fix-thin >/dev/null || exit 1
 git -C "$1" update-ref "refs/lab/$2" "$2"
 `
 
-/** Whether something of the run in $1 is alive: its supervisor (by pid, and its command line naming $1). */
-const ALIVE = `
+/**
+ * alive: whether something of the run in $1 is alive: its supervisor (by pid, and its command line naming $1).
+ * unwork: removes the run $2 of repository $1, its worktree with it. `git worktree prune` only where the worktree
+ * could not be removed as one: a prune removes the admin folder another `worktree add` has just made and not yet
+ * locked, and jobs of one host repository are prepared at once.
+ * gitwt ERRFILE ARGS: git ARGS, again while it fails on git's own race between worktree commands (one reads every
+ * other worktree's admin files, and dies on one that a `worktree add` has made and not yet written:
+ * `failed to read .git/worktrees/work3/commondir: Success`); its stderr in ERRFILE when it fails.
+ */
+const RUN_HELPERS = `
 alive() {
   p=$(cat "$1/pid" 2>/dev/null) || return 1
   [ -n "$p" ] && kill -0 "$p" 2>/dev/null || return 1
   [ -r "/proc/$p/cmdline" ] || return 0
   tr '\\000' '\\n' < "/proc/$p/cmdline" | grep -qxF "$1"
+}
+unwork() {
+  u=
+  [ -e "$2/work/.git" ] && { gitwt "$2/worktree.err" -C "$1" worktree remove --force --force "$2/work" || u=1; }
+  rm -rf "$2"
+  [ -z "$u" ] || git -C "$1" worktree prune >/dev/null 2>&1
+}
+gitwt() {
+  e=$1; shift; i=0
+  until git "$@" >/dev/null 2>"$e"; do
+    i=$((i+1))
+    [ $i -lt 8 ] && grep -qE 'failed to read .*worktrees/.*/(commondir|gitdir)' "$e" || return 1
+    sleep 0.1 2>/dev/null || sleep 1
+  done
+  rm -f "$e"
 }
 `
 
@@ -40,12 +63,11 @@ alive() {
  * $1 run dir, $2 repo, $3 commit ('' none), $4 params text, $5 job.json, $6 lock; stdin: the job's environment
  * (export lines). Prints BUSY when a job of this attempt is alive there.
  */
-export const PREPARE = ALIVE + `
+export const PREPARE = RUN_HELPERS + `
 d=$1
 if [ -e "$d" ]; then
   if alive "$d" && [ ! -s "$d/exit" ]; then cat >/dev/null; echo BUSY; exit 0; fi
-  git -C "$2" worktree remove --force --force "$d/work" >/dev/null 2>&1
-  rm -rf "$d"
+  unwork "$2" "$d"
 fi
 umask 077
 mkdir -p "$(dirname "$d")" && mkdir "$d" "$d/out" || exit 1
@@ -54,8 +76,8 @@ cat > "$d/env" || exit 1
 printf '%s' "$4" > "$d/${PARAMS_FILE}"
 printf '%s\\n' "$5" > "$d/job.json"
 printf '%s\\n' "$6" > "$d/lock"
-if [ -n "$3" ]; then git -C "$2" worktree add -q --detach "$d/work" "$3" >/dev/null || exit 1; else mkdir "$d/work"; fi
-git -C "$2" worktree prune >/dev/null 2>&1
+if [ -n "$3" ]; then gitwt "$d/worktree.err" -C "$2" worktree add -q --detach "$d/work" "$3" || { cat "$d/worktree.err" >&2; exit 1; }
+else mkdir "$d/work"; fi
 echo OK
 `
 
@@ -91,7 +113,7 @@ boot=$(cat /proc/sys/kernel/random/boot_id 2>/dev/null)
 `
 
 /** Each run dir given ($@): a line @@<dir>, then how it stands (one look at every job of a host per tick). */
-export const POLL = ALIVE + ONE + `
+export const POLL = RUN_HELPERS + ONE + `
 for d; do printf '@@%s\\n' "$d"; one "$d"; done
 exit 0
 `
@@ -104,7 +126,7 @@ export const READ = `tail -c +$(($2 + 1)) "$1" 2>/dev/null | head -c "$3"; exit 
  * for its exit record and the tree to be gone; a supervisor that is gone or stuck is replaced: what carries the tag is
  * killed from here.
  */
-export const CANCEL = ALIVE + `
+export const CANCEL = RUN_HELPERS + `
 d=$1 grace=$2 tag=$3
 tree() { grep -l -F -e "$tag" /proc/[0-9]*/environ 2>/dev/null | while IFS=/ read -r _ _ p _; do echo "$p"; done; }
 if alive "$d"; then
@@ -137,16 +159,14 @@ export const CAT = `cat "$1"`
 export const SHA256 = `{ sha256sum "$1" 2>/dev/null || shasum -a 256 "$1"; } | cut -d' ' -f1`
 
 /** $1 run dir, $2 repo, $3 keep (1/0), $4 where large artifacts stay ('' none), $5 the job's tag. */
-export const CLEANUP = ALIVE + `
+export const CLEANUP = RUN_HELPERS + `
 d=$1
 [ -d "$d" ] || exit 0
 if alive "$d" && [ ! -s "$d/exit" ]; then echo BUSY; exit 0; fi
 for p in $(grep -l -F -e "$5" /proc/[0-9]*/environ 2>/dev/null | cut -d/ -f3); do kill -KILL "$p" 2>/dev/null; done
 if [ "$3" = 1 ]; then date > "$d/done"; rm -f "$d/lock"; exit 0; fi
 if [ -n "$4" ]; then mkdir -p "$(dirname "$4")" && rm -rf "$4" && mv "$d/out" "$4"; fi
-git -C "$2" worktree remove --force --force "$d/work" >/dev/null 2>&1
-rm -rf "$d"
-git -C "$2" worktree prune >/dev/null 2>&1
+unwork "$2" "$d"
 exit 0
 `
 
