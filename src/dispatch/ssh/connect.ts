@@ -78,33 +78,52 @@ export interface ConnectOptions {
   sock?: NodeJS.ReadableStream & NodeJS.WritableStream
 }
 
-/** The first hop of a ProxyJump value ([user@]host[:port], an alias of ~/.ssh/config too), as a target of its own. */
-export async function jumpTarget(t: Target, ctx: TargetContext): Promise<Target> {
-  const hop = t.proxyJump!.split(',')[0].trim()
-  const m = /^(?:([^@]+)@)?(?:\[([^\]]+)\]|([^:]+))(?::(\d+))?$/.exec(hop)
-  if (!m) throw new UnreachableError(`${t.name}: cannot read ProxyJump ${JSON.stringify(hop)} in ~/.ssh/config`, 'ssh')
-  const alias = m[2] ?? m[3]
-  const hostRec = { name: `${t.name} (jump ${alias})`, address: alias, user: m[1] ?? null, port: m[4] ? Number(m[4]) : null }
-  const j = await resolveTarget(ctx, { ...hostRec, gpus: null, workdir: null, jobs: null, tags: [], writer: '', updated_at: '' })
-  return { ...j, name: hostRec.name, proxyJump: null }
+/**
+ * The hops of a ProxyJump value, in order (`[user@]host[:port]` each, comma-separated, an alias of ~/.ssh/config
+ * too), each as a target of its own. (As ssh: the hops of the list are taken as they are, their own ProxyJump not.)
+ */
+export async function jumpTargets(t: Target, ctx: TargetContext): Promise<Target[]> {
+  const hops = t.proxyJump!.split(',').map(h => h.trim())
+  if (hops.length > MAX_HOPS) throw new UnreachableError(`${t.name}: ProxyJump ${JSON.stringify(t.proxyJump)} has more than ${MAX_HOPS} hops`, 'ssh')
+  const out: Target[] = []
+  for (const hop of hops) {
+    const m = /^(?:([^@]+)@)?(?:\[([^\]]+)\]|([^:]+))(?::(\d+))?$/.exec(hop)
+    if (!m) throw new UnreachableError(`${t.name}: cannot read ProxyJump ${JSON.stringify(hop)} in ~/.ssh/config`, 'ssh')
+    const alias = m[2] ?? m[3]
+    const hostRec = { name: `${t.name} (jump ${alias})`, address: alias, user: m[1] ?? null, port: m[4] ? Number(m[4]) : null }
+    const j = await resolveTarget(ctx, { ...hostRec, gpus: null, workdir: null, jobs: null, tags: [], writer: '', updated_at: '' })
+    out.push({ ...j, name: hostRec.name, proxyJump: null })
+  }
+  return out
 }
 
-/** Opens a connection (through its ProxyJump host first, if ~/.ssh/config names one); HostKeyError for a key not
- *  accepted (either host's), UnreachableError for anything else. */
+const MAX_HOPS = 8
+
+/** A stream through `via` to `t`'s address (what the next connection runs over). */
+function forward(via: Client, t: Target): Promise<NodeJS.ReadableStream & NodeJS.WritableStream> {
+  return new Promise((resolve, reject) => {
+    via.forwardOut('127.0.0.1', 0, t.hostname, t.port, (err, stream) => err
+      ? reject(new UnreachableError(`${t.name}: the jump host cannot reach ${t.hostname}:${t.port}: ${err.message}`, 'tcp'))
+      : resolve(stream))
+  })
+}
+
+/** Opens a connection (through its ProxyJump hosts first, one after another, if ~/.ssh/config names them);
+ *  HostKeyError for a key not accepted (any host's), UnreachableError for anything else. */
 export async function connect(t: Target, o: ConnectOptions = {}, ctx?: TargetContext): Promise<Client> {
   if (!t.proxyJump || o.sock || !ctx) return connectDirect(t, o)
-  const jump = await connectDirect(await jumpTarget(t, ctx), { timeoutMs: o.timeoutMs })
+  const opened: Client[] = []
+  const close = () => { for (const j of [...opened].reverse()) j.end() }
   try {
-    const sock = await new Promise<NodeJS.ReadableStream & NodeJS.WritableStream>((resolve, reject) => {
-      jump.forwardOut('127.0.0.1', 0, t.hostname, t.port, (err, stream) => err
-        ? reject(new UnreachableError(`${t.name}: the jump host cannot reach ${t.hostname}:${t.port}: ${err.message}`, 'tcp'))
-        : resolve(stream))
-    })
-    const c = await connectDirect(t, { ...o, sock })
-    c.on('close', () => jump.end())
+    for (const hop of await jumpTargets(t, ctx)) {
+      const via = opened[opened.length - 1]
+      opened.push(await connectDirect(hop, { timeoutMs: o.timeoutMs, ...(via ? { sock: await forward(via, hop) } : {}) }))
+    }
+    const c = await connectDirect(t, { ...o, sock: await forward(opened[opened.length - 1], t) })
+    c.on('close', close)
     return c
   } catch (e) {
-    jump.end()
+    close()
     throw e
   }
 }

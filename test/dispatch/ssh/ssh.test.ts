@@ -175,6 +175,28 @@ t.test('~/.ssh/config: a host added by its alias is reached through its ProxyJum
   t.match(await labJson(r, ['hosts']), [{ name: 'inner', reachable: false, error: /jump 127\.0\.0\.1/ }], 'without the jump host, no way in')
 })
 
+t.test('~/.ssh/config: ProxyJump with two hops goes through both, in order', async t => {
+  const r = makeRepo(t)
+  await lab(r, ['init'])
+  const first = await fakeHost(t, { home: r.home })
+  const second = await fakeHost(t, { home: r.home })
+  const target = await fakeHost(t, { home: r.home })
+  writeFileSync(path.join(r.home, '.ssh', 'config'), [
+    'Host second', '  HostName 127.0.0.1', `  Port ${second.port}`, '',
+    'Host deep', '  HostName 127.0.0.1', `  Port ${target.port}`, `  ProxyJump 127.0.0.1:${first.port},second`, '',
+  ].join('\n'))
+  await labJson(r, ['host', 'add', 'deep', 'deep', '--gpus', '0', '--workdir', path.join(target.dir, 'w')])
+  const id = (await labJson(r, ['submit', '-m', 'x', '--run', 'echo two hops', '--host', 'deep'])).id
+  t.equal((await lab(r, ['worker', '--once', '--host', 'deep'])).code, 0)
+  t.match(await labJson(r, ['show', id]), { status: 'succeeded' })
+  t.equal((await lab(r, ['logs', id])).out, 'two hops\n')
+  await second.down()
+  t.match(await labJson(r, ['hosts']), [{ name: 'deep', reachable: false, error: /jump second/ }], 'the second hop is on the way')
+  await second.start()
+  await first.down()
+  t.match(await labJson(r, ['hosts']), [{ name: 'deep', reachable: false, error: /jump 127\.0\.0\.1/ }], 'and so is the first')
+})
+
 t.test('code reaches a host incrementally: a second snapshot travels as a thin pack against the first', async t => {
   const big = randomBytes(150_000).toString('base64')
   const r = makeRepo(t, { files: { 'train.py': 'print("v1")\n', 'data/big.txt': big + '\n' } })
