@@ -77,9 +77,9 @@ export interface Backend {
   /** why this backend can never run an experiment (e.g. pinned to a host it does not serve), or null. Absent: only
    *  experiments not pinned to an SSH host */
   fits?(e: Experiment): string | null
-  /** where a job of this experiment goes now, given the free GPUs and the jobs running; null: nowhere yet.
-   *  Absent: the first free GPUs, on this machine */
-  place?(e: Experiment, free: string[], running: JobSpec[]): Promise<Placement | null>
+  /** where a job of this experiment goes now, given the free GPUs and where the jobs running (or being started) are;
+   *  null: nowhere yet. Absent: the first free GPUs, on this machine */
+  place?(e: Experiment, free: string[], running: Array<Pick<JobSpec, 'host'>>): Promise<Placement | null>
   /** how many jobs it runs at once unless the worker is told (a backend of hosts: the sum of their slots) */
   readonly totalSlots?: number
   /** lets go of connections, so the process can exit */

@@ -68,6 +68,8 @@ export class Worker {
   private tidying: Promise<void> = Promise.resolve()
   readonly name: string
   private freeGpus: string[] = []
+  /** where the jobs being claimed and started go (fill) */
+  private readonly placing = new Set<Placement>()
   private totalGpus = 0
   private readonly secrets: Buffer[]
   private readonly maxOutput: number
@@ -271,25 +273,45 @@ export class Worker {
       if (!this.warned.has(line)) this.log(line)
       this.warned.add(line)
     }
-    let free = this.freeGpus.length
+    // Claimed, prepared and started side by side (on an SSH host, a checkout and a start are round trips each): what
+    // one was placed on (its GPUs, a slot of its host) is held while it is under way, and given back if it did not
+    // start. Queue order decides which are placed; which of them starts first is whichever is ready first. Where the
+    // next one finds no room, the ones under way are waited for first: those that do not start (a claim lost, held by
+    // a live worker) leave their room to it, as they did when each was started before the next was looked at.
+    const going: Array<Promise<unknown>> = []
+    const errors: unknown[] = []
+    const settle = async () => {
+      for (const r of await Promise.allSettled(going.splice(0))) if (r.status === 'rejected') errors.push(r.reason)
+    }
+    const place = (e: Experiment) => this.backend.place
+      ? this.backend.place(e, this.freeGpus, [...[...this.active.values()].map(a => a.spec), ...this.placing])
+      : Promise.resolve({ gpus: this.freeGpus.slice(0, e.gpus) })
     for (const e of verdict.ready) {
+      if ((this.busySlots >= jobs || e.gpus > this.freeGpus.length) && this.placing.size) await settle()
       if (this.busySlots >= jobs || this.stopRequested) break
-      if (e.gpus > free) continue
-      const where = this.backend.place
-        ? await this.backend.place(e, this.freeGpus, [...this.active.values()].map(a => a.spec))
-        : { gpus: this.freeGpus.slice(0, e.gpus) }
+      if (e.gpus > this.freeGpus.length) continue
+      let where = await place(e)
+      if (!where && this.placing.size) { await settle(); where = await place(e) }
       // Nowhere now: a host unreachable, or its slots busy (then jobs run, and the worker goes on anyway).
       if (!where) continue
-      if (await this.claim(e, where)) free = this.freeGpus.length
+      const held = where
+      this.placing.add(held)
+      this.freeGpus = this.freeGpus.filter(g => !held.gpus.includes(g))
+      const giveBack = () => { this.freeGpus.push(...held.gpus.filter(g => !this.freeGpus.includes(g) && !this.active.get(e.id)?.gpus.includes(g))) }
+      going.push(this.claim(e, held).then(started => { if (!started) giveBack() }, (err: unknown) => { giveBack(); throw err })
+        .finally(() => this.placing.delete(held)))
     }
+    await settle()
+    // (every one settled before an error is said: a failed claim leaves the others' holds as they should be)
+    if (errors.length) throw errors[0]
     return verdict
   }
 
   /** Once the starts and ends being recorded in the background are written. */
   private settled(): Promise<unknown> { return Promise.all([...this.active.values()].flatMap(a => [a.starting, a.ending])) }
 
-  /** Jobs that hold a slot: running, or exited with their end still to record after a failed try. */
-  private get busySlots(): number { return [...this.active.values()].filter(a => !a.ending).length }
+  /** Jobs that hold a slot: being started, running, or exited with their end still to record after a failed try. */
+  private get busySlots(): number { return this.placing.size + [...this.active.values()].filter(a => !a.ending).length }
 
   private get lease(): number { return this.o.leaseSeconds ?? 120 }
 

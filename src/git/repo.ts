@@ -1,5 +1,5 @@
 // The plumbing interface the store relies on: one Repo per working directory, backed by the system git.
-import { rm } from 'node:fs/promises'
+import { readFile, realpath, rm } from 'node:fs/promises'
 import path from 'node:path'
 import { nodeCrypto } from '../random.ts'
 import { NotARepoError, GitError } from '../errors.ts'
@@ -276,22 +276,26 @@ export class Repo {
   }
 
   /**
-   * Removes a worktree made by worktreeAdd, with whatever the job left in it. `git worktree prune` only where git
-   * could not remove it as a worktree: a prune also removes the admin folder another `worktree add` has just made and
-   * not yet locked.
+   * Removes a worktree made by worktreeAdd, with whatever the job left in it. One git cannot remove as a worktree
+   * (damaged) goes by hand: its folder, and its admin folder alone, found by its .git file when that names one of
+   * this repository's. (Not `git worktree prune`: it would also take the admin folders other `worktree add`s have
+   * just made and not yet locked, and jobs are prepared at once.)
    */
   async worktreeRemove(dir: string): Promise<void> {
     const r = await this.worktreeGit(['remove', '--force', '--force', dir])
-    if (r.code !== 0) {
-      await rm(dir, { recursive: true, force: true })
-      await this.git(['worktree', 'prune'])
-    }
+    if (r.code === 0) return
+    const named = await readFile(path.join(dir, '.git'), 'utf8').then(t => /^gitdir: (.+)$/m.exec(t)?.[1].trim() ?? null, () => null)
+    await rm(dir, { recursive: true, force: true })
+    if (!named) return
+    const [admins, parent] = await Promise.all([realpath(path.join(this.commonDir, 'worktrees')), realpath(path.dirname(named))].map(p => p.catch(() => null)))
+    const name = path.basename(named)
+    if (admins && parent === admins && name && name !== '.' && name !== '..') await rm(path.join(admins, name), { recursive: true, force: true })
   }
 
   /**
    * `git worktree ARGS` (exit code 128 returned, not thrown), again while it fails on git's own race between worktree
    * commands: each reads every other worktree's admin files first, and dies on one that a `worktree add` has made
-   * and not yet written (`failed to read .git/worktrees/work3/commondir: Success`). Jobs of a worker and a
+   * and not yet written, or that a `worktree remove` is removing (WORKTREE_RACE). Jobs of a worker and a
    * `git lab run` in one clone add and remove worktrees at once.
    */
   private async worktreeGit(args: string[]): Promise<RunResult> {
@@ -372,8 +376,11 @@ export class Repo {
 
 /** The object type a tree entry's mode names. */
 
-/** What `git worktree add` says when another one's admin files were half written as it read them. */
-const WORKTREE_RACE = /failed to read [^\n]*worktrees\/[^\n/]+\/(commondir|gitdir)\b/
+/**
+ * What a worktree command says when another one's admin folder was half written, or being removed, as it read it:
+ * `failed to read .git/worktrees/work3/commondir: Success`, `Invalid path '/r/.git/worktrees/work15': No such file`.
+ */
+const WORKTREE_RACE = /(failed to read|Invalid path|could not open) [^\n]*worktrees\/[^\n/']+/
 
 /** `git rev-parse --local-env-vars` of git 2.39, for a git that cannot answer. */
 const LOCAL_ENV_VARS = ['GIT_ALTERNATE_OBJECT_DIRECTORIES', 'GIT_CONFIG', 'GIT_CONFIG_PARAMETERS', 'GIT_CONFIG_COUNT',

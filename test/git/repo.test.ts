@@ -1,6 +1,6 @@
 // Contract of src/git: everything the store relies on from the system git, tested on real repositories.
 import t from 'tap'
-import { writeFileSync, readFileSync, mkdirSync, readdirSync, statSync, existsSync } from 'node:fs'
+import { writeFileSync, readFileSync, mkdirSync, readdirSync, statSync, existsSync, rmSync } from 'node:fs'
 import path from 'node:path'
 import { Repo, ZERO, EMPTY_TREE } from '../../src/git/repo.ts'
 import { DiffStream } from '../../src/git/diff-stream.ts'
@@ -376,4 +376,34 @@ t.test('worktrees added at once in one repository: git\'s race over another one\
   const admin = path.join(r.dir, '.git', 'worktrees')
   t.same(existsSync(admin) ? readdirSync(admin) : [], [], 'and every one removed')
   await t.rejects(repo.worktreeAdd(path.join(runs, '0.0'), 'f'.repeat(40)), /git worktree failed/, 'any other failure is said at once')
+})
+
+t.test('a worktree git cannot remove goes by hand, its admin folder alone: never a prune of the others', async t => {
+  const r = makeRepo(t)
+  const repo = await Repo.open(r.dir, r.env)
+  t.teardown(() => repo.close())
+  const head = r.git('rev-parse', 'HEAD').trim()
+  const runs = tempDir(t)
+  const [broken, other] = [path.join(runs, 'a', 'work'), path.join(runs, 'b', 'work')]
+  await repo.worktreeAdd(broken, head)
+  await repo.worktreeAdd(other, head)
+  const admins = path.join(r.dir, '.git', 'worktrees')
+  const adminOf = (d: string) => path.basename(readFileSync(path.join(d, '.git'), 'utf8').trim().replace(/^gitdir: /, ''))
+  const [a, b] = [adminOf(broken), adminOf(other)]
+  // damaged: git no longer lists it as a worktree; and another worktree's folder is half made (as an add leaves it
+  // for an instant: no gitdir yet), which a prune would take
+  rmSync(path.join(admins, a, 'gitdir'))
+  mkdirSync(path.join(admins, 'half'))
+  writeFileSync(path.join(admins, 'half', 'commondir'), '../..\n')
+  await repo.worktreeRemove(broken)
+  t.notOk(existsSync(broken), 'its folder is gone')
+  t.notOk(existsSync(path.join(admins, a)), 'and its admin folder')
+  t.ok(existsSync(path.join(admins, 'half')), 'the half-made one is left alone')
+  t.ok(existsSync(path.join(admins, b)), 'and the other worktree')
+  // a .git file naming a folder outside the repository's worktrees is not followed
+  writeFileSync(path.join(other, '.git'), `gitdir: ${path.join(runs, 'keep')}\n`)
+  mkdirSync(path.join(runs, 'keep'))
+  await repo.worktreeRemove(other)
+  t.ok(existsSync(path.join(runs, 'keep')), 'nothing outside .git/worktrees is removed')
+  t.notOk(existsSync(other))
 })

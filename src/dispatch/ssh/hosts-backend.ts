@@ -56,7 +56,7 @@ export class HostsBackend implements Backend {
   }
 
   /** The reachable host with the most free GPUs that fits the experiment and has a free slot; null: none now. */
-  async place(e: Experiment, free: string[], running: JobSpec[]): Promise<Placement | null> {
+  async place(e: Experiment, free: string[], running: Array<Pick<JobSpec, 'host'>>): Promise<Placement | null> {
     let best: { b: SshBackend; gpus: string[]; busy: number } | null = null
     for (const b of this.candidates(e)) {
       const name = b.host.name

@@ -28,12 +28,13 @@ git -C "$1" update-ref "refs/lab/$2" "$2"
 
 /**
  * alive: whether something of the run in $1 is alive: its supervisor (by pid, and its command line naming $1).
- * unwork: removes the run $2 of repository $1, its worktree with it. `git worktree prune` only where the worktree
- * could not be removed as one: a prune removes the admin folder another `worktree add` has just made and not yet
- * locked, and jobs of one host repository are prepared at once.
+ * unwork: removes the run $2 of repository $1, its worktree with it. Never `git worktree prune`: it also removes the
+ * admin folders other `worktree add`s have just made and not yet locked, and jobs of one host repository are
+ * prepared at once. (A worktree git could not remove leaves its admin folder to git's own gc.)
  * gitwt ERRFILE ARGS: git ARGS, again while it fails on git's own race between worktree commands (one reads every
- * other worktree's admin files, and dies on one that a `worktree add` has made and not yet written:
- * `failed to read .git/worktrees/work3/commondir: Success`); its stderr in ERRFILE when it fails.
+ * other worktree's admin files, and dies on one that a `worktree add` has made and not yet written, or that a
+ * `worktree remove` is removing: `failed to read .git/worktrees/work3/commondir: Success`, `Invalid path
+ * '/r/.git/worktrees/work15': No such file or directory`); its stderr in ERRFILE when it fails.
  */
 const RUN_HELPERS = `
 alive() {
@@ -43,16 +44,14 @@ alive() {
   tr '\\000' '\\n' < "/proc/$p/cmdline" | grep -qxF "$1"
 }
 unwork() {
-  u=
-  [ -e "$2/work/.git" ] && { gitwt "$2/worktree.err" -C "$1" worktree remove --force --force "$2/work" || u=1; }
+  [ -e "$2/work/.git" ] && gitwt "$2/worktree.err" -C "$1" worktree remove --force --force "$2/work"
   rm -rf "$2"
-  [ -z "$u" ] || git -C "$1" worktree prune >/dev/null 2>&1
 }
 gitwt() {
   e=$1; shift; i=0
   until git "$@" >/dev/null 2>"$e"; do
     i=$((i+1))
-    [ $i -lt 8 ] && grep -qE 'failed to read .*worktrees/.*/(commondir|gitdir)' "$e" || return 1
+    [ $i -lt 8 ] && grep -qE "(failed to read|Invalid path|could not open) .*worktrees/[^/']+" "$e" || return 1
     sleep 0.1 2>/dev/null || sleep 1
   done
   rm -f "$e"
@@ -76,7 +75,8 @@ cat > "$d/env" || exit 1
 printf '%s' "$4" > "$d/${PARAMS_FILE}"
 printf '%s\\n' "$5" > "$d/job.json"
 printf '%s\\n' "$6" > "$d/lock"
-if [ -n "$3" ]; then gitwt "$d/worktree.err" -C "$2" worktree add -q --detach "$d/work" "$3" || { cat "$d/worktree.err" >&2; exit 1; }
+# (-f: a run folder removed by hand, or whose worktree git could not remove, may still be registered there)
+if [ -n "$3" ]; then gitwt "$d/worktree.err" -C "$2" worktree add -q -f --detach "$d/work" "$3" || { cat "$d/worktree.err" >&2; exit 1; }
 else mkdir "$d/work"; fi
 echo OK
 `

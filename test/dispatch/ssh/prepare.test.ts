@@ -1,7 +1,7 @@
 // The host's prepare script, run by a local sh (the same text ssh runs there): many at once in one host repository.
 import t from 'tap'
 import { execFile } from 'node:child_process'
-import { existsSync, readFileSync } from 'node:fs'
+import { existsSync, readFileSync, rmSync } from 'node:fs'
 import path from 'node:path'
 import { CLEANUP, PREPARE } from '../../../src/dispatch/ssh/scripts.ts'
 import { makeRepo, tempDir } from '../../helpers.ts'
@@ -34,4 +34,15 @@ t.test('prepare: jobs prepared at once in one host repository each get their wor
   t.match(bad.err, /invalid reference|not a commit|fatal/)
   t.equal(readFileSync(path.join(runs, '0.0', 'env'), 'utf8'), 'export A=1\n')
   t.same(r.git('worktree', 'list', '--porcelain').split('\n').filter(l => l.startsWith('worktree ')).length, 1 + 3 + 16, 'the main one, the first run of the rounds before the last, the last round')
+})
+
+t.test('prepare: a run folder removed by hand (its worktree still registered) is prepared again', async t => {
+  const r = makeRepo(t)
+  const head = r.git('rev-parse', 'HEAD').trim()
+  const d = path.join(tempDir(t), 'x.1')
+  t.equal((await prepare([d, r.dir, head, '{}\n', '{}', 'lock'], r.env)).code, 0)
+  rmSync(d, { recursive: true, force: true })
+  const again = await prepare([d, r.dir, head, '{}\n', '{}', 'lock'], r.env)
+  t.same([again.code, again.out.trim()], [0, 'OK'], again.err)
+  t.ok(existsSync(path.join(d, 'work', 'train.py')))
 })
