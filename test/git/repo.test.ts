@@ -355,12 +355,16 @@ t.test('a snapshot sees a change made in the same second as the index was writte
   t.equal(r.git('status', '--porcelain'), ' M a.txt\n', "the user's index untouched")
 })
 
-t.test('worktrees added at once in one repository: git\'s race over another one\'s half-written admin files is retried', async t => {
+/** A repository, its Repo, HEAD, and a folder for worktrees. */
+async function worktreeRepo(t: Parameters<typeof makeRepo>[0]) {
   const r = makeRepo(t)
   const repo = await Repo.open(r.dir, r.env)
   t.teardown(() => repo.close())
-  const head = r.git('rev-parse', 'HEAD').trim()
-  const runs = tempDir(t)
+  return { r, repo, head: r.git('rev-parse', 'HEAD').trim(), runs: tempDir(t) }
+}
+
+t.test('worktrees added at once in one repository: git\'s race over another one\'s half-written admin files is retried', async t => {
+  const { r, repo, head, runs } = await worktreeRepo(t)
   // (80 at once, 16 a round: git 2.39 alone fails about one in 80 here with `failed to read .../commondir: Success`)
   // (and removed while the next round is added: a remove reads the others' admin files too, and a prune where it
   // failed would take another add's admin folder)
@@ -379,11 +383,7 @@ t.test('worktrees added at once in one repository: git\'s race over another one\
 })
 
 t.test('a worktree git cannot remove goes by hand, its admin folder alone: never a prune of the others', async t => {
-  const r = makeRepo(t)
-  const repo = await Repo.open(r.dir, r.env)
-  t.teardown(() => repo.close())
-  const head = r.git('rev-parse', 'HEAD').trim()
-  const runs = tempDir(t)
+  const { r, repo, head, runs } = await worktreeRepo(t)
   const [broken, other] = [path.join(runs, 'a', 'work'), path.join(runs, 'b', 'work')]
   await repo.worktreeAdd(broken, head)
   await repo.worktreeAdd(other, head)
