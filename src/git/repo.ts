@@ -284,7 +284,11 @@ export class Repo {
   async worktreeRemove(dir: string): Promise<void> {
     const r = await this.worktreeGit(['remove', '--force', '--force', dir])
     if (r.code === 0) return
-    const named = await readFile(path.join(dir, '.git'), 'utf8').then(t => /^gitdir: (.+)$/m.exec(t)?.[1].trim() ?? null, () => null)
+    // (a relative gitdir, as git writes with worktree.useRelativePaths, is relative to the worktree)
+    const named = await readFile(path.join(dir, '.git'), 'utf8').then(t => {
+      const g = /^gitdir: (.+)$/m.exec(t)?.[1].trim()
+      return g ? path.resolve(dir, g) : null
+    }, () => null)
     await rm(dir, { recursive: true, force: true })
     if (!named) return
     const [admins, parent] = await Promise.all([realpath(path.join(this.commonDir, 'worktrees')), realpath(path.dirname(named))].map(p => p.catch(() => null)))
