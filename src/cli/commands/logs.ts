@@ -7,6 +7,7 @@ import { endRecorded, lineCut, readOutput } from '../../lab/journal.ts'
 import { fetchLab } from '../../lab/sync.ts'
 import { TERMINAL, type Experiment } from '../../store/state.ts'
 import { NotFoundError, UsageError } from '../../errors.ts'
+import type { HostTail } from '../../dispatch/ssh/host-tail.ts'
 
 const sleep = (ms: number) => new Promise(r => setTimeout(r, ms))
 /** How long a cancelled run of another clone is followed for its runner's last chunks (its grace, a seal, a sync). */
@@ -70,15 +71,29 @@ export async function run(ctx: Ctx, args: string[], o: Record<string, unknown>) 
     let done = ended(e)
     take(r.data.subarray(pos), done)
     let lastFetch = Date.now()
-    while (!done) {
-      await sleep(250)
-      // Not running in this clone: its chunks arrive by fetching the lab remote.
-      if (!r.live && lab.remote && Date.now() - lastFetch > 5000) { lastFetch = Date.now(); await fetchLab(lab).catch(() => undefined) }
-      e = await getExperiment(lab, e.id)
-      r = await readOutput(lab, e, attempt, pos)
-      done = ended(e)
-      take(r.data, done)
-    }
+    let lastHost = 0
+    let host: HostTail | null | undefined
+    try {
+      while (!done) {
+        await sleep(250)
+        // Not running in this clone: its chunks arrive by fetching the lab remote.
+        if (!r.live && lab.remote && Date.now() - lastFetch > 5000) { lastFetch = Date.now(); await fetchLab(lab).catch(() => undefined) }
+        e = await getExperiment(lab, e.id)
+        r = await readOutput(lab, e, attempt, pos)
+        done = ended(e)
+        // Run by this clone on an SSH host: past the sealed chunks, what the journal there holds (complete lines, once a
+        // second; a long run is sealed every 30 s, and a worker that is gone seals nothing).
+        if (!done && !r.live && !r.data.length && e.runners[attempt]?.host && Date.now() - lastHost >= 1000) {
+          lastHost = Date.now()
+          if (host === undefined) {
+            const { HostTail } = await import('../../dispatch/ssh/host-tail.ts')
+            host = HostTail.open(lab, e, attempt, (await lab.state()).hosts)
+          }
+          if (host) r = { ...r, data: await host.read(pos) }
+        }
+        take(r.data, done)
+      }
+    } finally { host?.close() }
     stream?.end()
     if (stream && last !== 0x0a) show('\n')
     dropped()

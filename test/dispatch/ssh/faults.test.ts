@@ -81,6 +81,32 @@ t.test('a worker killed with kill -9: the job runs on, a new worker re-attaches 
   await checkAllLines(t, r, id, 200)
 })
 
+t.test('logs -f of a job on a host whose worker is gone: its lines come from the host, masked as the refs will hold them', async t => {
+  const { r, h } = await setup(t)
+  const env = { LAB_TAIL_TOKEN: 'tail-secret-123' }
+  // (the worker and logs mask the values of secret-looking variables of their own environment, whoever prints them)
+  const run = `echo first; sleep 4; echo "second ${env.LAB_TAIL_TOKEN}"; echo third; sleep 1004`
+  const id = (await labJson(r, ['submit', '-m', 'tail', '--run', run])).id
+  t.teardown(() => killTree(id))
+  const first = labStart(r, ['worker', '--host', 'box'], env)
+  await waitFor('the first line sealed', async () => /first/.test((await lab(r, ['logs', id])).out), 60_000)
+  first.child.kill('SIGKILL')
+  await first.result
+  // (no worker seals anything now: what follows is on the host alone)
+  await waitFor('the rest on the host', () => remoteLines(h) >= 3, 20_000)
+  t.notMatch((await lab(r, ['logs', id])).out, /third/, 'not in the refs')
+  const follow = labStart(r, ['logs', id, '-f'], env)
+  await waitFor('logs -f to show the host\'s lines', () => /third/.test(follow.output().out), 20_000)
+  t.equal(follow.output().out, `first\nsecond ${'*'.repeat(env.LAB_TAIL_TOKEN.length)}\nthird\n`, 'every line once, the secret masked')
+  follow.child.kill('SIGTERM')
+  await follow.result
+  // a new worker re-attaches and seals the same bytes
+  t.equal((await lab(r, ['cancel', id])).code, 0)
+  const second = await lab({ dir: r.dir, env: { ...r.env, ...env } }, ['worker', '--once', '--host', 'box', '--grace', '500ms'])
+  t.equal(second.code, 0, second.err)
+  t.equal((await lab(r, ['logs', id])).out, `first\nsecond ${'*'.repeat(env.LAB_TAIL_TOKEN.length)}\nthird\n`, 'the refs hold what was shown')
+})
+
 t.test('cancel on a host: the whole remote tree is gone, daemonized children too', async t => {
   const { r, h } = await setup(t)
   const run = 'setsid sleep 1000 & nohup sleep 1001 >/dev/null 2>&1 & (trap "" TERM; sleep 1002) & echo started; sleep 1003'
