@@ -60,12 +60,14 @@ t.test('racing workers never run the same experiment: five in one clone, two mor
   const other = makeRepo(t, { clone: remote.dir, name: 'Bob' })
   const log = path.join(tempDir(t), 'trace')
   const ids: string[] = []
-  for (let i = 0; i < 10; i++) ids.push(await submit(origin, `e${i}`, trace(log, 'sleep 0.1;')))
+  for (let i = 0; i < 10; i++) ids.push(await submit(origin, `e${i}`, trace(log, 'sleep 0.3;')))
   await lab(origin, ['sync'])
   await lab(other, ['init'])
+  // (the other clone's first: five workers of origin started first could run all ten before the other clone's have
+  // started, on a loaded machine; they race all the same)
   const workers = [
-    ...Array.from({ length: 5 }, () => labStart(origin, ['worker', '--once', '--sync-every', '0'])),
     ...Array.from({ length: 2 }, () => labStart(other, ['worker', '--once', '--jobs', '2', '--sync-every', '0'])),
+    ...Array.from({ length: 5 }, () => labStart(origin, ['worker', '--once', '--sync-every', '0'])),
   ]
   const results = await Promise.all(workers.map(w => w.result))
   t.same(results.map(x => x.code), [0, 0, 0, 0, 0, 0, 0], results.map(x => x.err).join(''))
