@@ -61,6 +61,34 @@ t.test('every view renders with data; filter, sort, charts, DAG, hostile text, t
   t.ok((await colouredPixels(page, '.chart-box[data-metric=acc]')) > 300, 'the acc chart is drawn too')
   t.equal(await page.locator('.chart').count(), 2)
   await shot(page, 'charts')
+  // Ctrl+wheel zooms around the pointer (a plain wheel scrolls the page); Shift+wheel pans the zoomed window
+  const loss = page.locator('.chart-box[data-metric=loss]')
+  const range = async (): Promise<[number, number]> => [Number(await loss.getAttribute('data-x-min')), Number(await loss.getAttribute('data-x-max'))]
+  const [min0, max0] = await waitFor('the x range', async () => { const r = await range(); return r[1] > r[0] ? r : null })
+  const pointAtChart = async () => {
+    await loss.scrollIntoViewIfNeeded()
+    const over = (await page.locator('.chart-box[data-metric=loss] .u-over').boundingBox())!
+    await page.mouse.move(over.x + over.width / 2, over.y + over.height / 2)
+  }
+  await pointAtChart()
+  await page.mouse.wheel(0, 100)
+  t.same(await range(), [min0, max0], 'a plain wheel leaves the chart as it is')
+  await pointAtChart() // (the page may have scrolled)
+  await page.keyboard.down('Control')
+  await page.mouse.wheel(0, -100)
+  await page.mouse.wheel(0, -100)
+  await page.keyboard.up('Control')
+  const [min1, max1] = await waitFor('zoomed in', async () => { const r = await range(); return r[1] - r[0] < (max0 - min0) * 0.7 ? r : null })
+  t.ok(min1 > min0 && max1 < max0, `the window narrowed around the pointer: ${min0}-${max0} -> ${min1}-${max1}`)
+  await page.locator('.chart-head', { hasText: 'zoomed' }).first().waitFor()
+  await page.keyboard.down('Shift')
+  await page.mouse.wheel(0, 100)
+  await page.keyboard.up('Shift')
+  const [min2, max2] = await waitFor('panned', async () => { const r = await range(); return r[0] > min1 ? r : null })
+  t.ok(Math.abs((max2 - min2) - (max1 - min1)) < (max1 - min1) * 0.01, 'panning keeps the width')
+  await waitFor('refetched at full detail', async () => /points$| points ·/.test(await page.locator('.chart-head').first().innerText()))
+  await loss.dblclick()
+  await waitFor('reset', async () => { const r = await range(); return r[1] - r[0] >= (max0 - min0) * 0.99 })
 
   // Idea DAG: nodes drawn on Cytoscape's canvas; a click opens the idea
   await page.goto(`${ui.base}#/ideas`)

@@ -40,8 +40,6 @@ export function Chart({ ids, metric, x, log, smooth, height = 260 }: ChartProps)
     // Not zoomed: the scales follow the data (a live run extends them); zoomed: the window stays where it is.
     p.setData(data, !z)
     if (z && resetScale) p.setScale('x', { min: z[0], max: z[1] })
-    // the x range shown, for a reader of the page (tests check that a live run extends it)
-    el.dataset.xMax = String(p.scales.x.max ?? '')
   }
 
   // (Re)create the plot when what it shows changes; data comes by setData.
@@ -64,6 +62,12 @@ export function Chart({ ids, metric, x, log, smooth, height = 260 }: ChartProps)
       legend: { live: true },
       cursor: { drag: { x: true, y: false } },
       hooks: {
+        // the x range shown, for a reader of the page (tests check that a live run extends it, that a wheel zooms it)
+        setScale: [(u, key) => {
+          if (key !== 'x') return
+          el.dataset.xMin = String(u.scales.x.min ?? '')
+          el.dataset.xMax = String(u.scales.x.max ?? '')
+        }],
         setSelect: [u => {
           if (u.select.width < 3) return
           const min = u.posToVal(u.select.left, 'x')
@@ -78,10 +82,37 @@ export function Chart({ ids, metric, x, log, smooth, height = 260 }: ChartProps)
     plot.current = p
     const dbl = () => { zoom.current = null; void load(true) }
     el.addEventListener('dblclick', dbl)
+    // Ctrl (or Cmd) + wheel, and a trackpad's pinch: zoom around the pointer; Shift + wheel, or a sideways swipe,
+    // while zoomed: pan. A plain wheel scrolls the page. The view moves at once; the range is fetched at full detail
+    // once the wheel rests.
+    let rest: ReturnType<typeof setTimeout> | undefined
+    const wheel = (ev: WheelEvent) => {
+      const sideways = ev.shiftKey || Math.abs(ev.deltaX) > Math.abs(ev.deltaY)
+      if (!(ev.ctrlKey || ev.metaKey) && !(sideways && zoom.current)) return
+      ev.preventDefault()
+      const min = zoom.current?.[0] ?? p.scales.x.min
+      const max = zoom.current?.[1] ?? p.scales.x.max
+      if (min == null || max == null || !(max > min)) return
+      const delta = sideways ? (ev.deltaX || ev.deltaY) : ev.deltaY
+      let next: [number, number]
+      if (sideways && !(ev.ctrlKey || ev.metaKey)) {
+        const d = (max - min) * 0.1 * Math.sign(delta)
+        next = [min + d, max + d]
+      } else {
+        const at = p.posToVal(ev.clientX - p.over.getBoundingClientRect().left, 'x')
+        const f = delta < 0 ? 0.8 : 1.25
+        next = [at - (at - min) * f, at + (max - at) * f]
+      }
+      zoom.current = next
+      p.setScale('x', { min: next[0], max: next[1] })
+      clearTimeout(rest)
+      rest = setTimeout(() => void load(true), 150)
+    }
+    p.over.addEventListener('wheel', wheel, { passive: false })
     const ro = new ResizeObserver(() => { if (el.clientWidth && Math.abs(el.clientWidth - p.width) > 4) p.setSize({ width: el.clientWidth, height }) })
     ro.observe(el)
     void load(true)
-    return () => { ro.disconnect(); el.removeEventListener('dblclick', dbl); p.destroy(); plot.current = null }
+    return () => { clearTimeout(rest); ro.disconnect(); el.removeEventListener('dblclick', dbl); p.destroy(); plot.current = null }
   }, [ids.join(','), metric, x, log, smooth, height])
 
   /** Moves the zoomed window by a fraction of its width; the new range is fetched at full detail. */
@@ -101,7 +132,7 @@ export function Chart({ ids, metric, x, log, smooth, height = 260 }: ChartProps)
 
   return (
     <div class="chart">
-      <div class="chart-head"><b>{metric}</b> <span class="muted">{info}{zoom.current ? ' · zoomed (double-click to reset)' : ' · drag to zoom'}</span>
+      <div class="chart-head"><b>{metric}</b> <span class="muted">{info}{zoom.current ? ' · zoomed (double-click to reset, Shift+wheel to pan)' : ' · drag or Ctrl+wheel to zoom'}</span>
         {zoom.current ? <span class="pan"> <button title="pan left" onClick={() => pan(-0.5)}>◀</button><button title="pan right" onClick={() => pan(0.5)}>▶</button></span> : null}
         {error ? <span class="error"> {error}</span> : null}</div>
       <div ref={box} class="chart-box" data-metric={metric} />
