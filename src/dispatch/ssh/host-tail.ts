@@ -30,10 +30,16 @@ export class HostTail {
     return new HostTail(new SshBackend(lab, host), job, lab)
   }
 
+  /** not before this time after a read failed (the sealed chunks go on meanwhile) */
+  private retryAt = 0
+
   /** Complete lines from byte `from` on (within lab.maxOutput); nothing when the host cannot be read now. */
   async read(from: number): Promise<Buffer> {
-    if (from >= this.maxOutput) return Buffer.alloc(0)
-    const data = await this.backend.read(this.job, 'output', from, this.maxOutput - from).catch(() => Buffer.alloc(0))
+    if (from >= this.maxOutput || Date.now() < this.retryAt) return Buffer.alloc(0)
+    const data = await this.backend.read(this.job, 'output', from, this.maxOutput - from).catch(() => {
+      this.retryAt = Date.now() + 10_000
+      return Buffer.alloc(0)
+    })
     return maskSecrets(data.subarray(0, sealCut(data, this.secrets)), this.secrets)
   }
 
