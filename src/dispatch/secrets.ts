@@ -3,6 +3,8 @@
 import { createHash } from 'node:crypto'
 import type { ArtifactFile } from '../lab/runs.ts'
 import { lineCut } from '../lab/journal.ts'
+import type { Lab } from '../lab/lab.ts'
+import { MAX_OUTPUT, parseBytes } from './rules.ts'
 
 /** Names whose values are treated as secret without being listed (HF_TOKEN, WANDB_API_KEY, AWS_SECRET_ACCESS_KEY, ...). */
 export const SECRET_NAME = /(TOKEN|SECRET|PASSWORD|PASSWD|API_?KEY|ACCESS_?KEY|PRIVATE_?KEY|CREDENTIAL|AUTH)/i
@@ -64,4 +66,13 @@ export function maskArtifact(f: ArtifactFile, secrets: Buffer[]): ArtifactFile {
   if (!f.data) return f
   const data = maskSecrets(f.data, secrets)
   return data === f.data ? f : { ...f, data, sha256: createHash('sha256').update(data).digest('hex') }
+}
+
+/**
+ * What a job's output is sealed with in this lab: the secrets masked (lab.secret and the secret-looking variables of
+ * this process's environment) and the output kept at most (lab.maxOutput). The worker seals by them, and `logs -f`
+ * shows a host's lines by them.
+ */
+export function sealRules(lab: Lab): { secrets: Buffer[]; maxOutput: number } {
+  return { secrets: secretValues(lab.env, lab.config.get('lab.secret') ?? []), maxOutput: parseBytes(lab.get('lab.maxoutput') ?? '') ?? MAX_OUTPUT }
 }

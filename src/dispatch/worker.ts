@@ -17,10 +17,10 @@ import type { Backend, JobPoll, JobSpec, Placement } from './backend.ts'
 import { Claimer } from './claimer.ts'
 import { BusyError } from '../errors.ts'
 import { pickQueued, type QueueVerdict } from './queue.ts'
-import { secretValues } from './secrets.ts'
+import { sealRules } from './secrets.ts'
 import { Sealer } from './sealer.ts'
 import { endRecord, gatherEnd, jobSpec, newActive, type Active, type EndFound } from './job.ts'
-import { MAX_OUTPUT, parseBytes, sealInterval } from './rules.ts'
+import { sealInterval } from './rules.ts'
 
 /** Why the loop goes round: a look at the refs is due (tick, a record landed, stop), or one of its jobs moved on. */
 type Wake = 'look' | 'job'
@@ -80,8 +80,7 @@ export class Worker {
     // Read once: a changed lab.trust takes effect when the worker restarts. An invalid one stops a worker before it
     // starts (git lab run only runs this clone's own experiment, which is always trusted).
     this.trust = o.only ? labTrust(lab) : checkTrust(labTrust(lab))
-    this.secrets = secretValues(lab.env, lab.config.get('lab.secret') ?? [])
-    this.maxOutput = parseBytes(lab.get('lab.maxoutput') ?? '') ?? MAX_OUTPUT
+    ;({ secrets: this.secrets, maxOutput: this.maxOutput } = sealRules(lab))
     this.claimer = new Claimer(lab, { name: this.name, leaseSeconds: this.lease, offline: !!o.offline, log: l => this.log(l), holds: e => backend.holds(e), settled: () => this.settled() })
   }
 

@@ -5,8 +5,7 @@
 import type { Lab } from '../../lab/lab.ts'
 import type { Experiment, Host } from '../../store/state.ts'
 import type { JobSpec } from '../backend.ts'
-import { MAX_OUTPUT, parseBytes } from '../rules.ts'
-import { maskSecrets, sealCut, secretValues } from '../secrets.ts'
+import { maskSecrets, sealCut, sealRules } from '../secrets.ts'
 import { SshBackend } from './backend.ts'
 
 export class HostTail {
@@ -14,8 +13,7 @@ export class HostTail {
   private readonly maxOutput: number
 
   private constructor(private readonly backend: SshBackend, private readonly job: JobSpec, lab: Lab) {
-    this.secrets = secretValues(lab.env, lab.config.get('lab.secret') ?? [])
-    this.maxOutput = parseBytes(lab.get('lab.maxoutput') ?? '') ?? MAX_OUTPUT
+    ;({ secrets: this.secrets, maxOutput: this.maxOutput } = sealRules(lab))
   }
 
   /**
